@@ -1,0 +1,179 @@
+"""Plotly figures as pure functions: piano roll, loss curves, loss overlays (no Streamlit here).
+
+Every function returns a new `go.Figure`; empty inputs give a figure with an explanatory annotation
+rather than an error, so pages can show whatever they have.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+import numpy as np
+import plotly.graph_objects as go
+
+from musicgen.sequence import NoteSequence
+
+PITCH_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+PRIMER_COLOR = "#7f8c9b"  # slate grey: the notes the model was given
+GENERATED_COLOR = "#e4572e"  # orange-red: the notes the model wrote
+_TEMPLATE = "plotly_white"
+_X_KEYS = ("step", "seconds")
+
+
+def note_name(pitch: int) -> str:
+    """MIDI pitch -> scientific pitch name with sharps: 60 -> 'C4', 61 -> 'C#4', 21 -> 'A0'."""
+    return f"{PITCH_NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+
+def _empty_figure(message: str, title: str = "", height: int | None = None) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+                       font=dict(size=16, color="#888"))
+    fig.update_layout(template=_TEMPLATE, title=dict(text=title), height=height,
+                      xaxis=dict(visible=False), yaxis=dict(visible=False))
+    return fig
+
+
+# ---- piano roll --------------------------------------------------------------------------------
+
+
+def _note_bars(notes, name: str, color: str) -> go.Bar:
+    """All notes of one colour as one horizontal bar trace (fast for thousands of notes)."""
+    hover = [
+        f"{note_name(n.pitch)} (pitch {n.pitch})<br>start {n.start:.2f} s<br>"
+        f"duration {n.duration:.2f} s<br>velocity {n.velocity}"
+        for n in notes
+    ]
+    return go.Bar(
+        orientation="h",
+        base=np.array([n.start for n in notes]),
+        x=np.array([n.duration for n in notes]),
+        y=np.array([n.pitch for n in notes]),
+        width=0.85,
+        name=name,
+        marker=dict(color=color, opacity=0.45 + 0.55 * np.array([n.velocity for n in notes]) / 127,
+                    line=dict(width=0.5, color=color)),
+        hovertext=hover,
+        hovertemplate=f"%{{hovertext}}<extra>{name}</extra>",
+    )
+
+
+def piano_roll_figure(
+    seq: NoteSequence,
+    *,
+    primer_notes: int = 0,
+    title: str = "",
+    time_range: tuple[float, float] | None = None,
+    pitch_range: tuple[int, int] | None = None,
+    height: int = 320,
+) -> go.Figure:
+    """Notes as horizontal bars (x = seconds, y = MIDI pitch, opacity = velocity).
+
+    The first `primer_notes` notes of `seq.notes` are drawn as "primer", the rest as "generated";
+    hovering a note shows its name (C4), start, duration and velocity.
+    """
+    if not seq.notes:
+        return _empty_figure("no notes", title, height)
+    primer_notes = max(0, min(primer_notes, len(seq.notes)))
+    primer, generated = seq.notes[:primer_notes], seq.notes[primer_notes:]
+    fig = go.Figure()
+    if primer:
+        fig.add_trace(_note_bars(primer, "primer", PRIMER_COLOR))
+    if generated:
+        fig.add_trace(_note_bars(generated, "generated", GENERATED_COLOR))
+
+    pitches = [n.pitch for n in seq.notes]
+    low, high = pitch_range if pitch_range is not None else (max(0, min(pitches) - 2), min(127, max(pitches) + 2))
+    c_pitches = [p for p in range(0, 128, 12) if low <= p <= high]
+    ticks = c_pitches if len(c_pitches) >= 2 else list(range(low, high + 1, max(1, (high - low) // 6 or 1)))
+    x_range = list(time_range) if time_range is not None else [0.0, seq.duration * 1.01]
+    fig.update_layout(
+        template=_TEMPLATE,
+        title=dict(text=title),
+        height=height,
+        barmode="overlay",
+        bargap=0,
+        showlegend=bool(primer) and bool(generated),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
+        margin=dict(l=50, r=10, t=50 if title else 30, b=40),
+        xaxis=dict(title=dict(text="time (s)"), range=x_range, zeroline=False),
+        yaxis=dict(title=dict(text="pitch"), range=[low - 0.5, high + 0.5], tickvals=ticks,
+                   ticktext=[note_name(p) for p in ticks], zeroline=False),
+        hoverlabel=dict(align="left"),
+    )
+    return fig
+
+
+# ---- training curves ---------------------------------------------------------------------------
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _records(history: Mapping | list | None) -> list[dict]:
+    if not history:
+        return []
+    records = history.get("records", []) if isinstance(history, Mapping) else history
+    return [r for r in records if isinstance(r, Mapping)]
+
+
+def _points(records: list[dict], x: str, key: str) -> tuple[list[float], list[float]]:
+    pairs = [(r[x], r[key]) for r in records if _is_number(r.get(x)) and _is_number(r.get(key))]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def _check_x(x: str) -> None:
+    if x not in _X_KEYS:
+        raise ValueError(f"x must be one of {_X_KEYS}, got {x!r}")
+
+
+def _line(xs: list[float], ys: list[float], name: str) -> go.Scatter:
+    return go.Scatter(x=xs, y=ys, name=name, mode="lines+markers" if len(xs) <= 50 else "lines")
+
+
+def _curve_layout(fig: go.Figure, title: str, x: str, y_title: str) -> go.Figure:
+    fig.update_layout(
+        template=_TEMPLATE,
+        title=dict(text=title),
+        hovermode="x unified",
+        xaxis=dict(title=dict(text="step" if x == "step" else "seconds of training")),
+        yaxis=dict(title=dict(text=y_title)),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
+        margin=dict(l=50, r=10, t=60 if title else 40, b=40),
+    )
+    return fig
+
+
+def loss_curve_figure(history: Mapping | None, *, x: str = "step", title: str = "") -> go.Figure:
+    """One line per numeric key of `history["records"]` other than step/seconds (e.g. train_loss,
+    valid_loss, and a GAN's g_loss and d_loss together); None, NaN and missing values are skipped."""
+    _check_x(x)
+    records = _records(history)
+    keys: list[str] = []
+    for record in records:
+        keys += [k for k, v in record.items() if k not in _X_KEYS and k not in keys and _is_number(v)]
+    fig = go.Figure()
+    for key in keys:
+        xs, ys = _points(records, x, key)
+        if xs:
+            fig.add_trace(_line(xs, ys, key))
+    if not fig.data:
+        return _empty_figure("no training history", title)
+    return _curve_layout(fig, title, x, "loss")
+
+
+def overlay_loss_figure(
+    histories: Mapping[str, Mapping], key: str = "valid_loss", x: str = "step", *, title: str = ""
+) -> go.Figure:
+    """One line per checkpoint (dict key = legend name) for one history key, to compare runs."""
+    _check_x(x)
+    fig = go.Figure()
+    for name, history in histories.items():
+        xs, ys = _points(_records(history), x, key)
+        if xs:
+            fig.add_trace(_line(xs, ys, str(name)))
+    if not fig.data:
+        return _empty_figure(f"no {key} recorded", title)
+    return _curve_layout(fig, title, x, key)

@@ -1,0 +1,98 @@
+"""Named presets: family + model config + representation + data + training budget + card text.
+
+A shipped checkpoint is exactly `train(PRESETS[id])`; `python -m musicgen train ID` retrains it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    batch_size: int = 32
+    window: int = 128  # tokens per training sequence (loss on every position)
+    lr: float = 2e-3
+    weight_decay: float = 0.0
+    max_steps: int | None = None
+    max_epochs: int | None = None
+    max_seconds: float | None = None
+    eval_every: int = 200  # steps between validation losses
+    log_every: int = 25
+    grad_clip: float | None = 1.0
+    augment_transpose: bool = True
+    lr_decay: bool = True  # cosine decay to 10 % over max_steps
+    seed: int = 0
+    device: str = "auto"
+    threads: int | None = None  # torch intra-op threads; None = torch's default
+
+
+@dataclass(frozen=True, kw_only=True)
+class Preset:
+    id: str
+    system: str  # the id in shared/seed-models.md
+    family: str
+    title: str  # plain words for the model cards in the app
+    description: str
+    limitations: str
+    corpus: str = "bach-chorales"
+    representation: str = "notes"
+    representation_config: dict = field(default_factory=dict)
+    model_config: dict = field(default_factory=dict)
+    train: TrainConfig = TrainConfig()
+    sampling_defaults: dict = field(default_factory=lambda: {"temperature": 1.0, "top_k": None, "top_p": None,
+                                                             "length": "30s"})
+
+
+PRESETS: dict[str, Preset] = {}
+
+
+def _register(p: Preset) -> Preset:
+    PRESETS[p.id] = p
+    return p
+
+
+_register(Preset(
+    id="A-lstm", system="A-lstm", family="lstm",
+    title="Next-note LSTM",
+    description=(
+        "A recurrent neural network that reads the music so far and predicts the next note or chord, "
+        "one at a time, like predictive text for music. Study A's architecture: three stacked LSTM layers "
+        "with dropout 0.3, a dense layer of 256 and a softmax over the vocabulary. Trained here on ~300 "
+        "Bach chorales, transposed into every key that fits."),
+    limitations=(
+        "Narrower than the study's (3×256 LSTM units instead of 3×512) so it trains in under 30 minutes on "
+        "a 2-core CPU. Chords are written as their notes (lowest first) followed by a time step, instead of "
+        "one token per chord, and each note keeps its own length (the study played every token as an "
+        "eighth note). It learns local harmony and voice-leading, but not a chorale's phrase form or "
+        "cadences over long spans; at high temperature it wanders out of key."),
+    model_config={"embed_dim": 128, "hidden": 256, "layers": 3, "dense": 256, "dropout": 0.3},
+    train=TrainConfig(batch_size=32, window=128, lr=2e-3, max_steps=5000, max_seconds=25 * 60,
+                      eval_every=250, log_every=25),
+))
+
+_register(Preset(
+    id="markov", system="markov", family="markov",
+    title="Markov chain (baseline)",
+    description=(
+        "The classic baseline: it counts which note or time step followed each run of three tokens in "
+        "the Bach chorales and rolls weighted dice with those counts. No neural network; every other "
+        "model must beat it."),
+    limitations=(
+        "Remembers only the last three tokens (a chord or two), so it has no sense of key, phrase or "
+        "form beyond that and drifts aimlessly; unseen contexts fall back to shorter ones "
+        "(Witten-Bell interpolation)."),
+    model_config={"order": 3},
+    train=TrainConfig(batch_size=64, window=1024, max_epochs=1, eval_every=10**9, log_every=10,
+                      lr_decay=False),
+))
+
+
+def toy_preset(family: str = "lstm", **train_overrides) -> Preset:
+    """A seconds-long preset on the toy corpus, for tests."""
+    small = {"lstm": {"embed_dim": 16, "hidden": 32, "layers": 2, "dense": 32, "dropout": 0.0},
+             "markov": {"order": 2}}[family]
+    train = {"batch_size": 8, "window": 32, "lr": 1e-2, "max_steps": 30, "eval_every": 10, "log_every": 5,
+             "augment_transpose": False, **train_overrides}
+    return Preset(id=f"toy-{family}", system="toy", family=family, title="toy", description="toy",
+                  limitations="toy", corpus="toy", model_config=small, train=TrainConfig(**train))

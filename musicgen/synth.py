@@ -1,0 +1,413 @@
+"""NoteSequence -> audio with FluidSynth; soundfont resolution; loudness matching; browser encodings.
+
+Each soundfont is loaded once per (soundfont, sample rate) and cached for the process; renders are
+serialised by a lock and each runs on a fresh synthesizer sharing that soundfont, so the same sequence
+always gives bit-identical samples whatever was rendered before.
+`import musicgen.synth` never fails: FluidSynth is imported lazily and a missing library surfaces as
+`SynthUnavailableError`, whose message says what to install.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import io
+import os
+import threading
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from musicgen.sequence import NoteSequence
+
+SOUNDFONT_ENV = "MUSICGEN_SOUNDFONT"
+# Full General MIDI banks, best first (Debian/Ubuntu fluid-soundfont-gm, musescore-general-soundfont,
+# Fedora/Arch layouts). default-GM.sf2 is Debian's alternatives link to whichever GM bank is installed.
+SYSTEM_SOUNDFONTS = (
+    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    "/usr/share/soundfonts/FluidR3_GM.sf2",
+    "/usr/share/sounds/sf2/MuseScore_General.sf2",
+    "/usr/share/sounds/sf2/default-GM.sf2",
+    "/usr/share/soundfonts/default.sf2",
+)
+INSTALL_LIB = "install it with `sudo apt-get install libfluidsynth3` (macOS: `brew install fluid-synth`)"
+INSTALL_SOUNDFONT = (
+    f"set ${SOUNDFONT_ENV} to a .sf2 file, or install a General MIDI bank with "
+    "`sudo apt-get install fluid-soundfont-gm`"
+)
+
+_BLOCK = 64  # FluidSynth renders in blocks of 64 frames and applies events at block boundaries.
+_GAIN = 0.6  # headroom: dense chords stay below full scale before normalisation.
+_FLUID_WARN = 2  # FluidSynth's log level for warnings
+_END_FADE = 0.05  # seconds of fade at the very end of a render, so a cut release never clicks.
+
+
+class SynthUnavailableError(RuntimeError):
+    """FluidSynth or a soundfont is missing; the message says how to fix it."""
+
+
+# ---- soundfont and library ---------------------------------------------------------------------
+
+
+def resolve_soundfont() -> Path:
+    """$MUSICGEN_SOUNDFONT if set, else an installed General MIDI bank, else pretty_midi's TimGM6mb."""
+    env = os.environ.get(SOUNDFONT_ENV, "").strip()
+    if env:
+        path = Path(env).expanduser()
+        if not path.is_file():
+            raise SynthUnavailableError(
+                f"soundfont not found at ${SOUNDFONT_ENV}={env}: point it at an existing .sf2 file or unset it"
+            )
+        return path.resolve()
+    for candidate in SYSTEM_SOUNDFONTS:
+        path = Path(candidate)
+        if path.is_file():
+            return path.resolve()  # resolves default-GM.sf2 to the real bank's name
+    try:
+        import pretty_midi
+
+        bundled = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
+    except ImportError:
+        bundled = None
+    if bundled is not None and bundled.is_file():
+        return bundled.resolve()
+    raise SynthUnavailableError(f"no soundfont found: {INSTALL_SOUNDFONT}")
+
+
+def _import_fluidsynth():
+    try:
+        import fluidsynth
+    except ModuleNotFoundError as exc:
+        if exc.name != "fluidsynth":
+            raise
+        raise SynthUnavailableError(
+            "Python package pyfluidsynth not installed: install it with `pip install pyfluidsynth`"
+        ) from exc
+    except (ImportError, OSError) as exc:
+        raise SynthUnavailableError(f"FluidSynth library not found: {INSTALL_LIB} ({exc})") from exc
+    return fluidsynth
+
+
+def synth_available() -> tuple[bool, str]:
+    """(ok, message) for the UI; cheap: checks the library and the soundfont file, loads nothing.
+
+    When both are missing the message names both fixes.
+    """
+    problems = []
+    for check in (_import_fluidsynth, resolve_soundfont):
+        try:
+            found = check()
+        except SynthUnavailableError as exc:
+            problems.append(str(exc))
+    if problems:
+        return False, "; ".join(problems)
+    return True, f"FluidSynth ready with soundfont {found.name}"
+
+
+# ---- rendering ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: arrays do not compare or hash as values
+class Clip:
+    """Mono float32 audio in -1..1, with the sample rate and the soundfont file name that made it."""
+
+    samples: np.ndarray
+    sample_rate: int
+    soundfont: str
+
+    def __post_init__(self) -> None:
+        samples = np.ascontiguousarray(self.samples, dtype=np.float32)
+        if samples.ndim != 1:
+            raise ValueError(f"Clip samples must be mono (1-D), got shape {samples.shape}")
+        samples.setflags(write=False)
+        object.__setattr__(self, "samples", samples)
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+def _bind(lib, name: str, restype, *argtypes):
+    """A private ctypes prototype (leaves pyfluidsynth's own bindings untouched)."""
+    return ctypes.CFUNCTYPE(restype, *argtypes)((name, lib))
+
+
+class _Engine:
+    """A soundfont loaded once into a holder synth; each render runs on a fresh synth sharing it.
+
+    Why fresh: FluidSynth reuses voice memory without resetting all of it (e.g. filter ramps), so
+    after `system_reset` a re-used synth still sounds slightly different depending on what it
+    played before. A new synth costs ~0.3 ms; the soundfont (the slow part) is never reloaded.
+    """
+
+    def __init__(self, soundfont: Path, sample_rate: int) -> None:
+        fs = _import_fluidsynth()
+        lib, P, I = fs._fl, ctypes.c_void_p, ctypes.c_int
+        self._new = _bind(lib, "new_fluid_synth", P, P)
+        self._delete = _bind(lib, "delete_fluid_synth", None, P)
+        self._add_sfont = _bind(lib, "fluid_synth_add_sfont", I, P, P)
+        self._remove_sfont = _bind(lib, "fluid_synth_remove_sfont", I, P, P)
+        self._program_select = _bind(lib, "fluid_synth_program_select", I, P, I, I, I, I)
+        self._noteon = _bind(lib, "fluid_synth_noteon", I, P, I, I, I)
+        self._noteoff = _bind(lib, "fluid_synth_noteoff", I, P, I, I)
+        self._write = _bind(lib, "fluid_synth_write_float", I, P, I, P, I, I, P, I, I)
+        # A synth without a soundfont warns "No preset found" for every channel: silence warnings.
+        _bind(lib, "fluid_set_log_function", P, I, P, P)(_FLUID_WARN, None, None)
+        self.lock = threading.Lock()
+        self.soundfont = soundfont
+        self.sample_rate = sample_rate
+        # Reverb gives the dry GM piano a room; chorus is unused by most GM presets and costs time.
+        self._holder = fs.Synth(
+            gain=_GAIN,
+            samplerate=sample_rate,
+            channels=16,
+            **{
+                "synth.reverb.active": 1,
+                "synth.chorus.active": 0,
+                "synth.cpu-cores": 1,
+                "synth.lock-memory": 0,
+            },
+        )
+        sfid = self._holder.sfload(str(soundfont))
+        self._sfont = _bind(lib, "fluid_synth_get_sfont_by_id", P, P, I)(self._holder.synth, sfid) if sfid >= 0 else None
+        if not self._sfont:
+            self._holder.delete()
+            raise SynthUnavailableError(f"FluidSynth could not load soundfont {soundfont}: is it a valid .sf2 file?")
+
+    def render(self, seq: NoteSequence, n_frames: int) -> np.ndarray:
+        sr = self.sample_rate
+        padded = -(-max(n_frames, 1) // _BLOCK) * _BLOCK  # whole blocks: events land on block edges
+
+        def frame(t: float) -> int:
+            return min(int(round(t * sr / _BLOCK)) * _BLOCK, padded)
+
+        events = []  # (frame, 0 = off before 1 = on at the same frame, pitch, velocity)
+        for note in seq.notes:
+            on = frame(note.start)
+            if on < padded:
+                events.append((on, 1, note.pitch, note.velocity))
+                events.append((min(max(frame(note.end), on + _BLOCK), padded), 0, note.pitch, 0))
+        events.sort()
+
+        buf = np.zeros(padded * 2, dtype=np.float32)  # interleaved stereo
+        base = buf.ctypes.data
+        with self.lock:
+            synth = self._new(self._holder.settings)
+            if not synth:
+                raise SynthUnavailableError("FluidSynth could not create a synthesizer (out of memory?)")
+            try:
+                sfid = self._add_sfont(synth, self._sfont)
+                if self._program_select(synth, 0, sfid, 0, seq.program) != 0:
+                    self._program_select(synth, 0, sfid, 0, 0)  # soundfont lacks the program: piano
+                sounding = [0] * 128  # overlapping same-pitch notes: release when the last one ends
+                pos = 0
+                for at, is_on, pitch, velocity in events:
+                    if at > pos:
+                        ptr = base + pos * 8
+                        self._write(synth, at - pos, ptr, 0, 2, ptr, 1, 2)
+                        pos = at
+                    if is_on:
+                        sounding[pitch] += 1
+                        self._noteon(synth, 0, pitch, velocity)
+                    else:
+                        sounding[pitch] -= 1
+                        if sounding[pitch] == 0:
+                            self._noteoff(synth, 0, pitch)
+                if padded > pos:
+                    ptr = base + pos * 8
+                    self._write(synth, padded - pos, ptr, 0, 2, ptr, 1, 2)
+            finally:
+                self._remove_sfont(synth, self._sfont)  # detach, so deleting the synth keeps the soundfont
+                self._delete(synth)
+        stereo = buf.reshape(-1, 2)[:n_frames]
+        return stereo.mean(axis=1, dtype=np.float32)
+
+
+_ENGINES: dict[tuple[str, int], _Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def _engine(soundfont: Path, sample_rate: int) -> _Engine:
+    key = (str(soundfont), int(sample_rate))
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(key)
+        if engine is None:
+            engine = _ENGINES[key] = _Engine(soundfont, int(sample_rate))
+        return engine
+
+
+def render_audio(
+    seq: NoteSequence, *, sample_rate: int = 22050, soundfont: str | os.PathLike | None = None, tail: float = 0.5
+) -> Clip:
+    """Synthesize `seq` on channel 0 with its GM program; length = seq.duration + tail seconds.
+
+    Note times are applied on FluidSynth's 64-frame grid (2.9 ms at 22.05 kHz).
+    """
+    if sample_rate <= 0 or tail < 0:
+        raise ValueError("sample_rate must be positive and tail non-negative")
+    if soundfont is None:
+        path = resolve_soundfont()
+    else:
+        path = Path(soundfont).expanduser()
+        if not path.is_file():
+            raise SynthUnavailableError(f"soundfont not found at {path}: {INSTALL_SOUNDFONT}")
+        path = path.resolve()
+    n_frames = int(round((seq.duration + tail) * sample_rate))
+    if not seq.notes:  # exact silence (FluidSynth's reverb leaks ~1e-8 even when nothing plays)
+        return Clip(samples=np.zeros(n_frames, dtype=np.float32), sample_rate=sample_rate, soundfont=path.name)
+    samples = _engine(path, sample_rate).render(seq, n_frames)
+    fade = min(int(_END_FADE * sample_rate), int(tail * sample_rate), len(samples))
+    if fade > 0:
+        samples[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+    np.clip(samples, -1.0, 1.0, out=samples)
+    return Clip(samples=samples, sample_rate=sample_rate, soundfont=path.name)
+
+
+# ---- loudness and blind-comparison matching ----------------------------------------------------
+
+_GATE_BLOCK = 0.05  # seconds per loudness block
+_ABS_GATE_DB = -70.0  # blocks quieter than this are silence
+_REL_GATE_DB = -20.0  # ... and so are blocks this far below the loud part (pauses, release tails)
+
+
+def loudness_db(samples: np.ndarray, sample_rate: int = 22050) -> float:
+    """Gated RMS level in dBFS: mean power of the 50 ms blocks that are not (near) silent.
+
+    Gating as in EBU R128, without its filter: pauses and long tails do not make a sparse clip
+    count as quiet. Returns -inf for silence.
+    """
+    x = np.asarray(samples, dtype=np.float64)
+    if x.size == 0:
+        return float("-inf")
+    block = max(1, int(_GATE_BLOCK * sample_rate))
+    starts = np.arange(0, x.size, block)
+    power = np.add.reduceat(x * x, starts) / np.diff(np.append(starts, x.size))  # last block may be short
+    with np.errstate(divide="ignore"):
+        level = 10 * np.log10(power)
+    kept = power[level > _ABS_GATE_DB]
+    if kept.size == 0:
+        return float("-inf")
+    kept = kept[10 * np.log10(kept) > 10 * np.log10(kept.mean()) + _REL_GATE_DB]
+    return float(10 * np.log10(kept.mean()))
+
+
+def _gain_for(samples: np.ndarray, target_db: float, peak_limit: float, sample_rate: int) -> float:
+    level = loudness_db(samples, sample_rate)
+    if not np.isfinite(level):
+        return 1.0
+    gain = 10 ** ((target_db - level) / 20)
+    peak = float(np.max(np.abs(samples)))
+    return min(gain, peak_limit / peak) if peak > 0 else gain
+
+
+def normalize_loudness(
+    samples: np.ndarray, target_rms_db: float = -20.0, peak_limit: float = 0.98, *, sample_rate: int = 22050
+) -> np.ndarray:
+    """Scale to `target_rms_db` gated RMS (see `loudness_db`), lowered if a peak would pass `peak_limit`.
+
+    Pure gain (no limiter, no distortion); silent input stays silent.
+    """
+    x = np.asarray(samples, dtype=np.float32)
+    return (x * np.float32(_gain_for(x, target_rms_db, peak_limit, sample_rate))).astype(np.float32)
+
+
+def match_clips(
+    clips: list[Clip], *, length: float | None = None, fade: float = 0.25, target_rms_db: float = -20.0,
+    peak_limit: float = 0.98,
+) -> list[Clip]:
+    """Same length (default: the shortest), same loudness, same fade-out: for blind comparison.
+
+    If any clip cannot reach the target without passing `peak_limit`, all clips are matched to the
+    loudest level that clip can reach, so loudness never gives a model away.
+    """
+    if not clips:
+        return []
+    rates = {c.sample_rate for c in clips}
+    if len(rates) != 1:
+        raise ValueError(f"clips to match must share one sample rate, got {sorted(rates)}")
+    sr = rates.pop()
+    n = int(round(length * sr)) if length is not None else min(len(c.samples) for c in clips)
+    cut = [np.pad(c.samples[:n], (0, max(0, n - len(c.samples)))) for c in clips]
+    target = target_rms_db
+    for x in cut:  # the level each clip can reach within the peak limit
+        level = loudness_db(x, sr)
+        if np.isfinite(level):
+            target = min(target, level + 20 * np.log10(_gain_for(x, target_rms_db, peak_limit, sr)))
+    n_fade = min(int(round(fade * sr)), n)
+    ramp = np.linspace(1.0, 0.0, n_fade, dtype=np.float32) if n_fade else None
+    matched = []
+    for clip, x in zip(clips, cut):
+        y = normalize_loudness(x, target, peak_limit, sample_rate=sr)
+        if ramp is not None:
+            y[n - n_fade:] *= ramp
+        matched.append(Clip(samples=y, sample_rate=sr, soundfont=clip.soundfont))
+    return matched
+
+
+# ---- encodings for the browser -----------------------------------------------------------------
+
+
+def _encode(clip: Clip, format: str, subtype: str, **kwargs) -> bytes:
+    import soundfile
+
+    out = io.BytesIO()
+    with soundfile.SoundFile(
+        out, mode="w", samplerate=clip.sample_rate, channels=1, format=format, subtype=subtype, **kwargs
+    ) as f:
+        f.write(np.clip(clip.samples, -1.0, 1.0))
+    return out.getvalue()
+
+
+def encode_ogg(clip: Clip, *, quality: float = 0.4) -> bytes:
+    """OGG Vorbis, VBR `quality` 0..1 (~45-50 kB/s of mono 22 kHz piano at 0.4), identical bytes for
+    identical audio. Plays in Chrome, Firefox and Edge. The only tag is libsndfile's ENCODER=libsndfile.
+    """
+    return _fix_ogg_serial(_encode(clip, "OGG", "VORBIS", compression_level=1.0 - quality))
+
+
+def encode_mp3(clip: Clip) -> bytes:
+    """MP3 (LAME via libsndfile) for browsers without Vorbis (older Safari); deterministic, no ID3 tags."""
+    return _encode(clip, "MP3", "MPEG_LAYER_III")
+
+
+def encode_wav(clip: Clip) -> bytes:
+    """16-bit PCM WAV: a 44-byte header (fmt + data chunks), no metadata."""
+    return _encode(clip, "WAV", "PCM_16")
+
+
+def render_for_browser(seq: NoteSequence, *, sample_rate: int = 22050) -> tuple[bytes, Clip]:
+    """render_audio + normalize_loudness + encode_ogg; returns (ogg bytes, the normalised clip)."""
+    clip = render_audio(seq, sample_rate=sample_rate)
+    clip = Clip(
+        samples=normalize_loudness(clip.samples, sample_rate=sample_rate),
+        sample_rate=clip.sample_rate,
+        soundfont=clip.soundfont,
+    )
+    return encode_ogg(clip), clip
+
+
+_OGG_SERIAL = 0x6D757367  # fixed stream serial ("musg"); libsndfile picks a random one per file
+_BITREV = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
+
+
+def _ogg_crc(page: bytes) -> int:
+    """Ogg's CRC-32 (poly 0x04C11DB7, MSB first, init 0) via zlib's reflected CRC on bit-reversed bytes."""
+    reflected = zlib.crc32(page.translate(_BITREV), 0xFFFFFFFF) ^ 0xFFFFFFFF
+    return int(f"{reflected:032b}"[::-1], 2)
+
+
+def _fix_ogg_serial(data: bytes) -> bytes:
+    """Same audio -> same bytes: replace the random stream serial in every page and redo its CRC."""
+    out = bytearray(data)
+    pos = 0
+    while pos + 27 <= len(out) and out[pos:pos + 4] == b"OggS":
+        n_segments = out[pos + 26]
+        size = 27 + n_segments + sum(out[pos + 27:pos + 27 + n_segments])
+        out[pos + 14:pos + 18] = _OGG_SERIAL.to_bytes(4, "little")
+        out[pos + 22:pos + 26] = bytes(4)
+        out[pos + 22:pos + 26] = _ogg_crc(bytes(out[pos:pos + size])).to_bytes(4, "little")
+        pos += size
+    if pos != len(out):  # not the page layout we expect: keep libsndfile's output untouched
+        return data
+    return bytes(out)
