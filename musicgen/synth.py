@@ -170,7 +170,8 @@ class _Engine:
             },
         )
         sfid = self._holder.sfload(str(soundfont))
-        self._sfont = _bind(lib, "fluid_synth_get_sfont_by_id", P, P, I)(self._holder.synth, sfid) if sfid >= 0 else None
+        get_sfont = _bind(lib, "fluid_synth_get_sfont_by_id", P, P, I)
+        self._sfont = get_sfont(self._holder.synth, sfid) if sfid >= 0 else None
         if not self._sfont:
             self._holder.delete()
             raise SynthUnavailableError(f"FluidSynth could not load soundfont {soundfont}: is it a valid .sf2 file?")
