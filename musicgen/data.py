@@ -19,7 +19,7 @@ import numpy as np
 
 from musicgen.sequence import Note, NoteSequence
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 SPLITS_DIR = Path(__file__).parent / "splits"
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
 SPLIT_SEED = 20261122
@@ -75,8 +75,11 @@ def score_to_sequence(score, *, name: str, qpm: float) -> NoteSequence:
 def _load_bach_chorales() -> list[NoteSequence]:
     from music21 import corpus
 
-    out = []
+    out, seen = [], set()
     for fname in corpus.chorales.Iterator(returnType="filename"):
+        if fname in seen:  # the iterator lists 21 chorales twice; a duplicate could straddle the split
+            continue
+        seen.add(fname)
         score = corpus.parse(fname)
         seq = score_to_sequence(score, name=str(fname).replace("bach/", ""), qpm=CHORALE_QPM)
         if len(seq) >= 8:

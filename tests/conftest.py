@@ -1,0 +1,26 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ROOT / "checkpoints"
+
+
+@pytest.fixture(scope="session")
+def toy_checkpoints(tmp_path_factory):
+    """One tiny trained checkpoint per token family (trained once per test session, seconds)."""
+    from musicgen.presets import toy_preset
+    from musicgen.train import train
+
+    root = tmp_path_factory.mktemp("toy_ckpts")
+    return {fam: train(toy_preset(fam), out_dir=root / fam, progress=False) for fam in ("lstm", "markov")}
+
+
+@pytest.fixture
+def copy_checkpoint(tmp_path):
+    def _copy(src: Path) -> Path:
+        dst = tmp_path / src.name
+        shutil.copytree(src, dst)
+        return dst
+    return _copy
