@@ -14,7 +14,7 @@ def toy_checkpoints(tmp_path_factory):
     from musicgen.train import train
 
     root = tmp_path_factory.mktemp("toy_ckpts")
-    return {fam: train(toy_preset(fam), out_dir=root / fam, progress=False) for fam in ("lstm", "markov")}
+    return {fam: train(toy_preset(fam), out_dir=root / f"toy-{fam}", progress=False) for fam in ("lstm", "markov")}
 
 
 @pytest.fixture

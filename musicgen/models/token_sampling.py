@@ -43,9 +43,17 @@ def sample_token_sequences(*, representation, start: Callable, step: Callable, n
     done = torch.zeros(n, dtype=torch.bool)
     banned = torch.zeros(representation.vocab_size, dtype=torch.bool)
     banned[:N_SPECIAL] = True  # no PAD/BOS, and no EOS before the asked-for length
+    # A pitch already struck at the current onset would merge into one note on decoding, so it is
+    # banned until the next time shift: "N notes" then means N audible notes.
+    pitch_of = torch.from_numpy(representation.token_pitch)
+    struck = torch.zeros(n, representation.vocab_size, dtype=torch.bool)
+    for t in reversed(prefix):
+        if kind[t] != 1:
+            break
+        struck |= pitch_of == pitch_of[t]
 
     for _ in range(MAX_TOKENS):
-        filtered = filter_logits(logits.masked_fill(banned, float("-inf")), temperature=temperature,
+        filtered = filter_logits(logits.masked_fill(banned | struck, float("-inf")), temperature=temperature,
                                  top_k=top_k, top_p=top_p)
         tokens = draw(filtered, generator)
         if length.unit == "seconds":
@@ -55,8 +63,11 @@ def sample_token_sequences(*, representation, start: Callable, step: Callable, n
         accept = ~done & ~ends
         for i in torch.nonzero(accept).flatten().tolist():
             rows[i].append(int(tokens[i]))
+        is_note = accept & (kind[tokens] == 1)
+        struck[is_note] |= pitch_of[None, :] == pitch_of[tokens[is_note]][:, None]
+        struck[accept & (kind[tokens] == 2)] = False
         cursor += torch.where(accept, shift[tokens], 0)
-        notes += (accept & (kind[tokens] == 1)).long()
+        notes += is_note.long()
         done |= ends
         if length.unit == "notes":
             done |= notes >= int(length.value)

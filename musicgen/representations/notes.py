@@ -52,8 +52,11 @@ class NoteTokens:
         kinds[self.note_offset:self.shift_offset] = 1
         kinds[self.shift_offset:] = 2
         shift[self.shift_offset:] = np.arange(1, c.max_shift + 1)
+        pitch = np.full(self.vocab_size, -1, dtype=np.int64)
+        pitch[self.note_offset:self.shift_offset] = c.low + np.arange(self.n_pitches * self.n_durations) // self.n_durations
         self.token_kind = kinds
         self.token_shift = shift
+        self.token_pitch = pitch
 
     # ---- (de)serialisation for the checkpoint card --------------------------------------------
     def to_json(self) -> dict:

@@ -1,0 +1,84 @@
+import subprocess
+import sys
+
+import pytest
+
+from musicgen.cli import main
+from musicgen.data import toy_corpus
+from musicgen.midi import load_midi, save_midi
+
+
+@pytest.fixture
+def toy_home(tmp_path, monkeypatch, toy_checkpoints):
+    monkeypatch.setenv("MUSICGEN_CHECKPOINTS", str(toy_checkpoints["lstm"].parent))
+    return tmp_path
+
+
+def test_list_ids(toy_home, capsys):
+    assert main(["list", "--ids"]) == 0
+    assert capsys.readouterr().out.split() == ["toy-lstm", "toy-markov"]
+    assert main(["list"]) == 0
+    assert "toy" in capsys.readouterr().out
+
+
+def test_generate_midi_and_audio(toy_home, capsys):
+    out, wav = toy_home / "x.mid", toy_home / "x.wav"
+    assert main(["generate", "--model", "toy-lstm", "--seed", "3", "--temperature", "0.9", "--length", "5s",
+                 "--out", str(out), "--audio", str(wav)]) in (0, 1)  # 1 only when FluidSynth is absent
+    first = out.read_bytes()
+    assert len(load_midi(out)) > 0
+    assert main(["generate", "--model", "toy-lstm", "--seed", "3", "--temperature", "0.9", "--length", "5s",
+                 "--out", str(out)]) == 0
+    assert out.read_bytes() == first
+
+
+def test_generate_with_file_primer(toy_home):
+    primer = toy_home / "primer.mid"
+    save_midi(toy_corpus().pieces[0], primer)
+    out = toy_home / "y.mid"
+    assert main(["generate", "--model", "toy-markov", "--length", "20n", "--primer", f"file:{primer}",
+                 "--primer-seconds", "2", "--out", str(out)]) == 0
+    assert len(load_midi(out)) >= 20
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--temperature", "0"], "temperature"),
+    (["--temperature", "7"], "temperature"),
+    (["--length=-4s"], "length"),
+    (["--length", "soon"], "length"),
+    (["--top-p", "2"], "top-p"),
+    (["--model", "nope"], "no checkpoint"),
+    (["--primer", "file:/nonexistent.mid"], "nonexistent"),
+])
+def test_out_of_range_arguments_exit_2(toy_home, capsys, args, message):
+    base = {"--model": "toy-lstm", "--out": str(toy_home / "z.mid")}
+    argv = ["generate"]
+    for k, v in base.items():
+        if not any(a.split("=")[0] == k for a in args):
+            argv += [k, v]
+    assert main(argv + args) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+
+
+def test_unknown_preset_exits_2(capsys):
+    assert main(["train", "no-such-preset"]) == 2
+    assert "unknown preset" in capsys.readouterr().err
+
+
+def test_import_reports_each_file(tmp_path, capsys):
+    good, bad = tmp_path / "good.mid", tmp_path / "bad.mid"
+    save_midi(toy_corpus().pieces[0], good)
+    bad.write_bytes(b"hello")
+    assert main(["import", str(good), str(bad), str(tmp_path / "missing.mid")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "good.mid: OK 48 notes" in lines[0]
+    assert "bad.mid: ERROR" in lines[1] and "missing.mid: ERROR" in lines[2]
+    assert lines[-1] == "3 files: 1 OK, 2 ERROR"
+
+
+def test_module_entry_point():
+    out = subprocess.run([sys.executable, "-m", "musicgen", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "generate" in out.stdout
+    bad = subprocess.run([sys.executable, "-m", "musicgen", "generate"], capture_output=True, text=True)
+    assert bad.returncode == 2
