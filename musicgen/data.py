@@ -188,11 +188,29 @@ def _split_for(name: str, ids: list[str]) -> dict:
     return make_split(ids)
 
 
+_LOADED: dict[tuple[str, str], Corpus] = {}
+
+
 def load_corpus(name: str, *, refresh: bool = False) -> Corpus:
-    """`bach-chorales`, `oneills-1850` or `folder:/some/path` → Corpus (cached after the first call)."""
+    """`bach-chorales`, `oneills-1850` or `folder:/some/path` → Corpus (cached on disk after the first
+    call, and in memory for the process: the app asks for held-out pieces on every click)."""
+    memo_key = (name, str(cache_dir()))
+    if not refresh and memo_key in _LOADED:
+        return _LOADED[memo_key]
+    corpus = _load_corpus_uncached(name, refresh=refresh)
+    _LOADED[memo_key] = corpus
+    return corpus
+
+
+def _load_corpus_uncached(name: str, *, refresh: bool) -> Corpus:
     if name.startswith("folder:"):
         folder = Path(name[len("folder:"):]).expanduser().resolve()
-        key = hashlib.sha256(str(folder).encode()).hexdigest()[:12]
+        if not folder.is_dir():
+            raise CorpusError(f"corpus folder {folder} does not exist")
+        # Keyed on the files' names, sizes and times too, so an edited folder is parsed again.
+        listing = sorted((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
+                         for p in folder.rglob("*") if p.suffix.lower() in (".mid", ".midi", ".abc"))
+        key = hashlib.sha256(json.dumps([str(folder), listing]).encode()).hexdigest()[:12]
         loader = lambda: _load_folder(folder)  # noqa: E731
         cache_name = f"folder-{key}"
     elif name in LOADERS:

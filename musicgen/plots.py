@@ -147,13 +147,14 @@ def _curve_layout(fig: go.Figure, title: str, x: str, y_title: str) -> go.Figure
 
 
 def loss_curve_figure(history: Mapping | None, *, x: str = "step", title: str = "") -> go.Figure:
-    """One line per numeric key of `history["records"]` other than step/seconds (e.g. train_loss,
-    valid_loss, and a GAN's g_loss and d_loss together); None, NaN and missing values are skipped."""
+    """One line per loss key of `history["records"]` (a key containing "loss": train_loss,
+    valid_loss, a GAN's g_loss and d_loss together); counters such as epoch are not losses and are
+    left out; None, NaN and missing values are skipped."""
     _check_x(x)
     records = _records(history)
     keys: list[str] = []
     for record in records:
-        keys += [k for k, v in record.items() if k not in _X_KEYS and k not in keys and _is_number(v)]
+        keys += [k for k, v in record.items() if "loss" in k and k not in keys and _is_number(v)]
     fig = go.Figure()
     for key in keys:
         xs, ys = _points(records, x, key)

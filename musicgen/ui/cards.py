@@ -7,7 +7,7 @@ import math
 import streamlit as st
 
 from musicgen.checkpoints import CheckpointError, list_cards
-from musicgen.ui.errors import error_message
+from musicgen.ui.errors import error_message, log
 from musicgen.ui.resources import load_model
 
 FAMILY_WORDS = {  # how each family works, for a general audience (unknown families show their name)
@@ -104,6 +104,7 @@ def model_overview(columns: int = 2) -> list[str]:
             except CheckpointError as exc:
                 problem = str(exc)
             except Exception as exc:  # noqa: BLE001 — a broken model must never take the page down
+                log.error("unexpected error loading checkpoint %s", card["id"], exc_info=exc)
                 problem = error_message(exc, f"load {card['id']}")
         with cols[i % columns]:
             model_card(card, problem)

@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from musicgen.checkpoints import CARD, HISTORY, WEIGHTS, LoadedCheckpoint, checkpoints_dir, load_checkpoint
-from musicgen.generate import heldout_piece, heldout_piece_ids, opening
+from musicgen.generate import heldout_piece_ids
 from musicgen.sequence import NoteSequence
 from musicgen.synth import encode_wav, render_for_browser, resolve_soundfont
 
@@ -40,14 +40,9 @@ def load_model(checkpoint_id: str) -> LoadedCheckpoint:
     return _load_folder(str(folder.resolve()), _stamp(folder))
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner="Reading the held-out pieces…", max_entries=8)
 def heldout_ids(corpus: str) -> list[str]:
     return heldout_piece_ids(corpus)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def heldout_opening(corpus: str, piece_id: str, seconds: float) -> NoteSequence:
-    return opening(heldout_piece(corpus, piece_id), seconds)
 
 
 def sequence_key(seq: NoteSequence) -> str:
@@ -67,12 +62,3 @@ def audio_bytes(seq: NoteSequence, fmt: str = "ogg", sample_rate: int = SAMPLE_R
     if fmt not in ("ogg", "wav"):
         raise ValueError(f"audio format must be 'ogg' or 'wav', not {fmt!r}")
     return _render(seq, fmt, sample_rate, str(resolve_soundfont()))
-
-
-def loss_history(history: dict) -> dict:
-    """Only the loss columns of a training history (counters such as epoch or n-gram totals would
-    otherwise be drawn as loss curves)."""
-    keep = ("step", "seconds")
-    records = [{k: v for k, v in r.items() if k in keep or "loss" in k}
-               for r in history.get("records", []) if isinstance(r, dict)]
-    return {**history, "records": records}

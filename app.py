@@ -1,0 +1,28 @@
+"""Home page: what musicgen is, the shipped models as cards, where to go next."""
+
+import streamlit as st
+
+st.set_page_config(page_title="musicgen", page_icon=":material/piano:", layout="wide")
+
+from musicgen import ui  # noqa: E402 (set_page_config first)
+
+st.title("musicgen")
+st.markdown(
+    "musicgen writes new music, one note at a time. Each model here has studied a collection of real "
+    "pieces (such as Bach's chorales) and learned which notes tend to follow which; you can ask it for "
+    "a new piece, listen to it, see it as a piano roll and download it as a MIDI file.\n\n"
+    "Models are trained and compared side by side, and every piece can be made again exactly from "
+    "its settings."
+)
+st.caption("Not Meta's MusicGen: that model makes audio directly, whereas this project works with notes "
+           "(MIDI), which are then played on a synthesized instrument.")
+
+st.header("The models", anchor=False)
+usable = ui.model_overview()
+
+st.header("Where to go next", anchor=False)
+if usable:
+    st.page_link("pages/1_Generate.py", label="Generate a piece with one of these models", icon=":material/music_note:")
+else:
+    st.info("Once a model is trained (`python -m musicgen train markov`), the Generate page can use it.")
+    st.page_link("pages/1_Generate.py", label="Generate page", icon=":material/music_note:")

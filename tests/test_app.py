@@ -1,0 +1,177 @@
+"""The Streamlit pages, driven headless with AppTest (no browser, no server)."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from musicgen.checkpoints import list_cards
+from musicgen.synth import synth_available
+from musicgen.ui import RESULT_KEY
+
+ROOT = Path(__file__).resolve().parent.parent
+HOME = str(ROOT / "app.py")
+GENERATE = str(ROOT / "pages" / "1_Generate.py")
+TIMEOUT = 60
+
+
+def _texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def _button(at: AppTest, label: str):
+    [button] = [b for b in at.button if b.label == label]
+    return button
+
+
+def _generate_page(model: str = "markov") -> AppTest:
+    at = AppTest.from_file(GENERATE, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    at.selectbox(key="model").set_value(model).run()
+    return at
+
+
+@pytest.fixture
+def broken_checkpoints(tmp_path, monkeypatch):
+    """A checkpoints folder with markov's weights truncated and a card that is not JSON."""
+    root = tmp_path / "checkpoints"
+    shutil.copytree(ROOT / "checkpoints" / "markov", root / "markov")
+    weights = root / "markov" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    (root / "garbled").mkdir()
+    (root / "garbled" / "card.json").write_text("{ not json")
+    monkeypatch.setenv("MUSICGEN_CHECKPOINTS", str(root))
+    return root
+
+
+def test_home_lists_every_model():
+    at = AppTest.from_file(HOME, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert not at.error
+    shown = _texts(at.subheader) + _texts(at.markdown)
+    for card in list_cards():
+        assert (card.get("title") or card["id"]) in shown
+    assert "Meta" in _texts(at.caption)  # says it is not Meta's MusicGen
+    at.switch_page("pages/1_Generate.py").run()  # the multipage app finds the Generate page
+    assert not at.exception
+    assert "Generate" in _texts(at.title)
+
+
+def test_generate_markov_plays_plots_and_reproduces():
+    at = _generate_page()
+    assert not at.error
+    _button(at, "Generate").click().run()
+    assert not at.exception
+    assert not at.error
+    if synth_available()[0]:
+        assert len(at.get("audio")) == 1
+        assert {d.label for d in at.get("download_button")} == {"Download MIDI", "Download WAV"}
+    assert len(at.get("plotly_chart")) == 2  # piano roll + loss curve
+    command = at.code[0].value
+    assert "--seed 0" in command and "--model markov" in command
+    first = at.session_state[RESULT_KEY].sequence
+
+    # a rerun (any widget change) keeps the last result; same settings give the same notes
+    at.slider(key="temperature").set_value(1.5).run()
+    assert at.session_state[RESULT_KEY].sequence == first
+    again = _generate_page()
+    _button(again, "Generate").click().run()
+    assert again.session_state[RESULT_KEY].sequence == first
+
+
+def test_new_seed_changes_the_command():
+    at = _generate_page()
+    _button(at, "New seed").click().run()
+    seed = at.session_state["seed"]
+    _button(at, "Generate").click().run()
+    assert not at.exception
+    assert f"--seed {seed} " in at.code[0].value
+
+
+def test_heldout_primer_is_continued():
+    at = _generate_page()
+    at.radio(key="primer_kind").set_value("test").run()
+    assert not at.exception and not at.error
+    piece = at.selectbox(key="primer_piece").value
+    _button(at, "Generate").click().run()
+    assert not at.exception and not at.error
+    assert f"--primer test:{piece}" in at.code[0].value
+    assert int(at.session_state[RESULT_KEY].sequence.meta_dict()["primer_notes"]) > 0
+    assert "primer" in _texts(at.caption)
+
+
+def test_garbage_midi_upload_shows_an_error_and_the_page_keeps_working():
+    at = _generate_page()
+    at.radio(key="primer_kind").set_value("file").run()
+    at.file_uploader(key="primer_file").set_value(("tune.mid", b"this is not a MIDI file", "audio/midi")).run()
+    assert not at.exception
+    assert "could not be used as MIDI" in _texts(at.error)
+    assert _button(at, "Generate").disabled
+    at.radio(key="primer_kind").set_value("none").run()
+    _button(at, "Generate").click().run()
+    assert not at.exception and not at.error
+    assert len(at.get("plotly_chart")) == 2
+
+
+def test_broken_checkpoints_warn_on_home_and_error_on_generate(broken_checkpoints):
+    home = AppTest.from_file(HOME, default_timeout=TIMEOUT).run()
+    assert not home.exception
+    warnings = _texts(home.warning)
+    assert "SHA-256" in warnings  # truncated weights
+    assert "not valid JSON" in warnings  # unreadable card
+
+    at = AppTest.from_file(GENERATE, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "cannot be loaded" in _texts(at.error)
+    assert _button(at, "Generate").disabled
+
+
+def test_no_checkpoints_at_all(tmp_path, monkeypatch):
+    monkeypatch.setenv("MUSICGEN_CHECKPOINTS", str(tmp_path))
+    home = AppTest.from_file(HOME, default_timeout=TIMEOUT).run()
+    assert not home.exception
+    assert "musicgen train" in _texts(home.info)
+    at = AppTest.from_file(GENERATE, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "musicgen train" in _texts(at.error)
+
+
+def test_without_fluidsynth_the_roll_and_midi_remain(monkeypatch):
+    import musicgen.ui.generation as generation
+
+    message = "FluidSynth library not found: install it with `sudo apt-get install libfluidsynth3`"
+    monkeypatch.setattr(generation, "synth_available", lambda: (False, message))
+    at = _generate_page()
+    _button(at, "Generate").click().run()
+    assert not at.exception and not at.error
+    assert "sudo apt-get install libfluidsynth3" in _texts(at.warning)
+    assert not at.get("audio")
+    assert len(at.get("plotly_chart")) == 2
+    assert [d.label for d in at.get("download_button")] == ["Download MIDI"]
+
+
+def _attempt_script():
+    import streamlit as st
+
+    from musicgen.sampling import SamplingError
+    from musicgen.ui import attempt
+
+    def out_of_range():
+        raise SamplingError("temperature must be between 0.05 and 5.0, got 9")
+
+    def bug():
+        raise KeyError("internal detail")
+
+    assert attempt("generate", out_of_range) is None
+    assert attempt("generate", bug) is None
+    st.write("still running")
+
+
+def test_attempt_turns_errors_into_messages():
+    at = AppTest.from_function(_attempt_script, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert "out of range" in errors[0] and "between 0.05 and 5.0" in errors[0]
+    assert "KeyError" in errors[1] and "server log" in errors[1] and "internal detail" not in errors[1]
+    assert "still running" in _texts(at.markdown)
