@@ -75,7 +75,8 @@ def _cmd_generate(args) -> int:
 
 
 def _write_audio(seq, path: Path) -> int:
-    from musicgen.synth import SynthUnavailableError, encode_ogg, encode_wav, normalize_loudness, render_audio
+    from musicgen.audio import encode_ogg, encode_wav, normalize_loudness
+    from musicgen.synth import SynthUnavailableError, render_audio
 
     if path.suffix.lower() not in (".wav", ".ogg"):
         raise UsageError(f"--audio must end in .wav or .ogg, not {path.suffix or 'nothing'}")

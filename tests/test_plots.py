@@ -91,17 +91,17 @@ def test_piano_roll_thousand_notes_stays_two_traces_and_fast():
 HISTORY = {"records": [
     {"step": 0, "seconds": 0.0, "train_loss": 3.0, "valid_loss": None, "tag": "warmup"},
     {"step": 100, "seconds": 5.0, "train_loss": 2.0, "valid_loss": 2.5},
-    {"step": 200, "seconds": 10.0, "train_loss": 1.5, "valid_loss": 2.2, "kl": 0.3, "stopped": True},
+    {"step": 200, "seconds": 10.0, "train_loss": 1.5, "valid_loss": 2.2, "kl_loss": 0.3, "stopped": True, "epoch": 1},
 ]}
 
 
-def test_loss_curve_one_line_per_numeric_key():
+def test_loss_curve_one_line_per_loss_key():
     fig = plots.loss_curve_figure(HISTORY, title="lstm")
     lines = {t.name: t for t in fig.data}
-    assert set(lines) == {"train_loss", "valid_loss", "kl"}  # not step/seconds/tag/stopped
+    assert set(lines) == {"train_loss", "valid_loss", "kl_loss"}  # not step/seconds/tag/stopped/epoch
     assert list(lines["train_loss"].x) == [0, 100, 200]
     assert list(lines["valid_loss"].x) == [100, 200] and list(lines["valid_loss"].y) == [2.5, 2.2]  # None skipped
-    assert list(lines["kl"].x) == [200]
+    assert list(lines["kl_loss"].x) == [200]
     assert fig.layout.title.text == "lstm"
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from musicgen import synth
+from musicgen import audio, synth
 from musicgen.sequence import Note, NoteSequence
 
 SR = 22050
@@ -31,9 +31,9 @@ def _piano_30s() -> NoteSequence:
     return NoteSequence(notes=tuple(melody + bass))
 
 
-def _sine(seconds: float, amplitude: float, freq: float = 440.0, sr: int = SR) -> synth.Clip:
+def _sine(seconds: float, amplitude: float, freq: float = 440.0, sr: int = SR) -> audio.Clip:
     t = np.arange(int(seconds * sr)) / sr
-    return synth.Clip(samples=amplitude * np.sin(2 * np.pi * freq * t), sample_rate=sr, soundfont="test.sf2")
+    return audio.Clip(samples=amplitude * np.sin(2 * np.pi * freq * t), sample_rate=sr, soundfont="test.sf2")
 
 
 def _rms(x: np.ndarray) -> float:
@@ -111,16 +111,16 @@ def test_overlapping_same_pitch_sounds_until_the_last_one_ends(fluid):
 def test_thirty_seconds_of_piano_encodes_small_and_decodes_back(fluid):
     data, clip = synth.render_for_browser(_piano_30s())
     peak_limited = np.abs(clip.samples).max() >= 0.97
-    assert peak_limited or abs(synth.loudness_db(clip.samples) - (-20.0)) < 0.1
+    assert peak_limited or abs(audio.loudness_db(clip.samples) - (-20.0)) < 0.1
     decoded, sr = sf.read(io.BytesIO(data), dtype="float32")
     assert sr == SR and len(decoded) == len(clip.samples)
     assert len(data) < 500_000, f"{len(data)} bytes for {clip.duration:.1f} s"
-    assert data == synth.encode_ogg(clip)  # same audio, same bytes
+    assert data == audio.encode_ogg(clip)  # same audio, same bytes
 
 
 def test_encoded_audio_names_nothing(fluid):
     clip = synth.render_audio(_seq((0.0, 60, 0.5), name="lstm-secret-model"))
-    for data in (synth.encode_ogg(clip), synth.encode_wav(clip)):
+    for data in (audio.encode_ogg(clip), audio.encode_wav(clip)):
         assert b"lstm" not in data and b"secret" not in data and clip.soundfont.encode() not in data
 
 
@@ -129,43 +129,43 @@ def test_encoded_audio_names_nothing(fluid):
 
 def test_normalize_loudness_hits_target_rms():
     quiet = _sine(2.0, 0.01).samples
-    out = synth.normalize_loudness(quiet, target_rms_db=-20.0)
+    out = audio.normalize_loudness(quiet, target_rms_db=-20.0)
     assert out.dtype == np.float32 and out.shape == quiet.shape
     assert abs(20 * np.log10(_rms(out)) - (-20.0)) < 0.05
-    assert abs(synth.loudness_db(out) - (-20.0)) < 0.05
+    assert abs(audio.loudness_db(out) - (-20.0)) < 0.05
 
 
 def test_normalize_loudness_ignores_silence_and_respects_peak_limit():
     silent = np.zeros(SR, dtype=np.float32)
-    assert not synth.normalize_loudness(silent).any()
+    assert not audio.normalize_loudness(silent).any()
     with_pause = np.concatenate([_sine(1.0, 0.01).samples, np.zeros(3 * SR, np.float32)])
-    assert abs(synth.loudness_db(synth.normalize_loudness(with_pause)) - (-20.0)) < 0.05  # gated
+    assert abs(audio.loudness_db(audio.normalize_loudness(with_pause)) - (-20.0)) < 0.05  # gated
     clicks = np.zeros(SR, dtype=np.float32)
     clicks[::2000] = 0.5  # huge crest factor: the target would need peaks far above 1
-    assert np.abs(synth.normalize_loudness(clicks, peak_limit=0.98)).max() <= 0.98 + 1e-6
+    assert np.abs(audio.normalize_loudness(clicks, peak_limit=0.98)).max() <= 0.98 + 1e-6
 
 
 def test_match_clips_equal_length_loudness_and_fade():
     clips = [_sine(3.0, 0.3), _sine(2.0, 0.02, freq=330.0), _sine(2.5, 0.1, freq=550.0)]
-    matched = synth.match_clips(clips, fade=0.25)
+    matched = audio.match_clips(clips, fade=0.25)
     assert {len(c.samples) for c in matched} == {2 * SR}
-    levels = [synth.loudness_db(c.samples[: int(1.5 * SR)]) for c in matched]
+    levels = [audio.loudness_db(c.samples[: int(1.5 * SR)]) for c in matched]
     assert max(levels) - min(levels) < 0.1 and abs(levels[0] - (-20.0)) < 0.1
     assert all(abs(c.samples[-1]) < 1e-3 and c.soundfont == "test.sf2" for c in matched)
-    padded = synth.match_clips(clips, length=4.0)
+    padded = audio.match_clips(clips, length=4.0)
     assert {len(c.samples) for c in padded} == {4 * SR}
     with pytest.raises(ValueError, match="sample rate"):
-        synth.match_clips([_sine(1.0, 0.1), _sine(1.0, 0.1, sr=16000)])
-    assert synth.match_clips([]) == []
+        audio.match_clips([_sine(1.0, 0.1), _sine(1.0, 0.1, sr=16000)])
+    assert audio.match_clips([]) == []
 
 
 def test_match_clips_lowers_everyone_when_one_clip_hits_the_peak_limit():
     spiky = np.zeros(2 * SR, dtype=np.float32)
     spiky[::1000] = 0.5
-    clips = [synth.Clip(samples=spiky, sample_rate=SR, soundfont="a.sf2"), _sine(2.0, 0.1)]
-    a, b = synth.match_clips(clips, fade=0.0)
+    clips = [audio.Clip(samples=spiky, sample_rate=SR, soundfont="a.sf2"), _sine(2.0, 0.1)]
+    a, b = audio.match_clips(clips, fade=0.0)
     assert np.abs(a.samples).max() <= 0.98 + 1e-6
-    assert abs(synth.loudness_db(a.samples) - synth.loudness_db(b.samples)) < 0.1
+    assert abs(audio.loudness_db(a.samples) - audio.loudness_db(b.samples)) < 0.1
 
 
 # ---- encodings ---------------------------------------------------------------------------------
@@ -173,8 +173,8 @@ def test_match_clips_lowers_everyone_when_one_clip_hits_the_peak_limit():
 
 def test_ogg_round_trip_and_deterministic_bytes():
     clip = _sine(1.5, 0.3)
-    data = synth.encode_ogg(clip)
-    assert data[:4] == b"OggS" and data == synth.encode_ogg(clip)
+    data = audio.encode_ogg(clip)
+    assert data[:4] == b"OggS" and data == audio.encode_ogg(clip)
     decoded, sr = sf.read(io.BytesIO(data), dtype="float32")
     assert sr == SR and len(decoded) == len(clip.samples)
     assert np.abs(decoded - clip.samples).max() < 0.05
@@ -182,7 +182,7 @@ def test_ogg_round_trip_and_deterministic_bytes():
 
 def test_wav_is_16_bit_pcm():
     clip = _sine(1.0, 0.5)
-    data = synth.encode_wav(clip)
+    data = audio.encode_wav(clip)
     info = sf.info(io.BytesIO(data))
     assert (info.format, info.subtype, info.samplerate, info.frames) == ("WAV", "PCM_16", SR, SR)
     assert len(data) == 44 + 2 * SR  # header + samples, nothing else

@@ -10,7 +10,8 @@ import streamlit as st
 from musicgen.checkpoints import CARD, HISTORY, WEIGHTS, LoadedCheckpoint, checkpoints_dir, load_checkpoint
 from musicgen.generate import heldout_piece_ids
 from musicgen.sequence import NoteSequence
-from musicgen.synth import encode_wav, render_for_browser, resolve_soundfont
+from musicgen.audio import encode_wav
+from musicgen.synth import render_for_browser, resolve_soundfont
 
 SAMPLE_RATE = 22050
 
