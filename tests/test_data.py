@@ -44,3 +44,10 @@ def test_bach_chorales_load_with_committed_split():
     assert corpus.split == committed
     assert 350 <= len(corpus.pieces) <= 420
     assert len(corpus.subset("test")) == len(committed["test"]) > 30
+
+
+@pytest.mark.slow
+def test_oneills_irish_tunes_load():
+    corpus = load_corpus("oneills-1850")
+    assert len(corpus.pieces) > 1000
+    assert all(len(p) >= 8 for p in corpus.pieces[:50])
