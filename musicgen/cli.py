@@ -121,6 +121,13 @@ def _cmd_import(args) -> int:
     return 0
 
 
+def _lazy(module: str, args) -> int:
+    """Run `module.run_cli(args)`; imported on demand so `list`/`--help` stay fast."""
+    import importlib
+
+    return importlib.import_module(module).run_cli(args)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, not argparse's usage dump
         self.exit(EXIT_USAGE, f"error: {message} (see `{self.prog} --help`)\n")
@@ -154,6 +161,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-steps", type=int, default=None)
     s.add_argument("--max-seconds", type=float, default=None)
     s.set_defaults(run=_cmd_train)
+
+    s = sub.add_parser("evaluate", help="objective metrics of samples against held-out real pieces")
+    s.add_argument("--model", action="append", default=None, help="a checkpoint id (repeatable; default all)")
+    s.add_argument("--n", type=int, default=64, help="samples per model (at least 2)")
+    s.add_argument("--json", default=None, help="also write the results as JSON here")
+    s.add_argument("--no-write", action="store_true", help="do not update the cards' evaluation field")
+    s.set_defaults(run=lambda a: _lazy("musicgen.evaluation", a))
+
+    s = sub.add_parser("bench", help="speed benchmark: prints a table (and JSON)")
+    s.add_argument("--quick", action="store_true", help="fewer runs; under a minute")
+    s.add_argument("--json", default=None, help="also write the results as JSON here")
+    s.set_defaults(run=lambda a: _lazy("musicgen.bench", a))
 
     s = sub.add_parser("import", help="check MIDI files: a line per file and a summary")
     s.add_argument("files", nargs="+")

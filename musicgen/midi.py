@@ -68,42 +68,37 @@ def _unwrap(data: bytes, src: str) -> bytes:
     return data
 
 
-def _parse_track(trk: bytes, notes: list, tempos: list, track: int) -> tuple[int, bool]:
+def _varint(buf: bytes, pos: int) -> tuple[int, int]:
+    value = 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        value = (value << 7) | (b & 0x7F)
+        if b < 0x80:
+            return value, pos
+
+
+def _parse_track(trk: bytes, notes: list, tempos: list, track: int, note_ons: int) -> tuple[int, int, bool]:
     """Append (start_tick, end_tick, pitch, velocity, channel, program, track) and (tick, tempo).
 
-    Returns (dropped notes, truncated?). Only what becomes notes or timing is decoded, so broken
-    meta events (bad key signatures, bad text) cannot fail the import.
+    Returns (note-ons so far, notes dropped, truncated?). Only what becomes notes or timing is
+    decoded, so broken meta events (bad key signatures, bad text) cannot fail the import.
     """
-    pos, tick, status, dropped, n = 0, 0, 0, 0, len(trk)
+    pos, tick, status, dropped = 0, 0, 0, 0
     program = [0] * 16
     open_notes: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
     try:
-        while pos < n:
-            b = trk[pos]
-            pos += 1
-            delta = b & 0x7F
-            while b & 0x80:
-                b = trk[pos]
-                pos += 1
-                delta = (delta << 7) | (b & 0x7F)
+        while pos < len(trk):
+            delta, pos = _varint(trk, pos)
             tick += delta
             b = trk[pos]
             if b >= 0x80:
                 pos += 1
-                if b == 0xFF or b == 0xF0 or b == 0xF7:  # meta / sysex: type byte (meta only), length, data
+                if b == 0xFF or b == 0xF0 or b == 0xF7:  # meta (type, length, data) / sysex (length, data)
                     kind = trk[pos] if b == 0xFF else -1
-                    pos += b == 0xFF
-                    length = 0
-                    while True:
-                        c = trk[pos]
-                        pos += 1
-                        length = (length << 7) | (c & 0x7F)
-                        if c < 0x80:
-                            break
-                    if kind == 0x51 and length >= 3:
-                        tempo = int.from_bytes(trk[pos : pos + 3], "big")
-                        if tempo > 0:
-                            tempos.append((tick, tempo))
+                    length, pos = _varint(trk, pos + (b == 0xFF))
+                    if kind == 0x51 and length >= 3 and int.from_bytes(trk[pos : pos + 3], "big") > 0:
+                        tempos.append((tick, int.from_bytes(trk[pos : pos + 3], "big")))
                     elif kind == 0x2F:
                         break  # end of track: whatever follows (often garbage) is ignored
                     pos += length
@@ -113,35 +108,31 @@ def _parse_track(trk: bytes, notes: list, tempos: list, track: int) -> tuple[int
                 status = b
             elif not status:
                 raise MidiImportError("", f"corrupt data in track {track} (data byte before any status byte)")
-            hi, ch = status & 0xF0, status & 0x0F
-            d1 = min(trk[pos], 127)
+            hi, ch, d1 = status & 0xF0, status & 0x0F, min(trk[pos], 127)  # clip like mido's clip=True
             if hi == 0xC0 or hi == 0xD0:
                 pos += 1
                 if hi == 0xC0:
                     program[ch] = d1
                 continue
-            d2 = min(trk[pos + 1], 127)  # clip like mido's clip=True
-            pos += 2
+            d2, pos = min(trk[pos + 1], 127), pos + 2
             if hi == 0x90 and d2 > 0:
                 open_notes.setdefault((ch, d1), []).append((tick, d2, program[ch]))
-                if len(notes) >= MAX_NOTES:
+                note_ons += 1
+                if note_ons > MAX_NOTES:
                     raise MidiImportError("", f"more than {MAX_NOTES:,} notes; too large to use", reason="too many notes")
-            elif hi == 0x80 or hi == 0x90:
-                pending = open_notes.get((ch, d1))
-                if not pending:
-                    continue
+            elif (hi == 0x80 or hi == 0x90) and open_notes.get((ch, d1)):
+                # pretty_midi's rule: close notes started earlier; a note-on at this very tick stays
+                # open if something earlier was closed, else it is a zero-length note and dropped.
+                pending = open_notes[(ch, d1)]
                 keep = [p for p in pending if p[0] == tick]
-                if len(keep) == len(pending):  # nothing earlier to close: a zero-length note
-                    dropped += len(keep)
-                    keep = []
-                for start, vel, prog in pending:
-                    if start != tick:
-                        notes.append((start, tick, d1, vel, ch, prog, track))
+                notes.extend((start, tick, d1, vel, ch, prog, track) for start, vel, prog in pending if start != tick)
+                if len(keep) == len(pending):
+                    dropped, keep = dropped + len(keep), []
                 open_notes[(ch, d1)] = keep
         truncated = False
     except IndexError:  # the chunk ended inside an event: keep what was complete
         truncated = True
-    return dropped + sum(len(p) for p in open_notes.values()), truncated
+    return note_ons, dropped + sum(len(p) for p in open_notes.values()), truncated
 
 
 def _seconds(ticks: np.ndarray, tempos: list[tuple[int, int]], ppq: int) -> np.ndarray:
@@ -196,17 +187,19 @@ def _load(data: bytes, src: str, name: str | None) -> NoteSequence:
         meta["time_division"] = f"SMPTE {fps:g} fps x {division & 0xFF}"
     else:  # a top bit with a non-SMPTE rate is a resolution > 32767 written unsigned (seen in the wild)
         ppq = division
+        if division & 0x8000:
+            meta["time_division"] = f"{division} ticks per beat (top bit set, not a SMPTE rate)"
     if hlen < 6 or division == 0 or (fps and not division & 0xFF):
         raise MidiImportError(src, f"corrupt MIDI header (length {hlen}, division 0x{division:04X})")
 
     notes: list[tuple] = []
     tempos: list[tuple[int, int]] = []
-    pos, track, dropped, tracks = 8 + hlen, 0, 0, 0
+    pos, tracks, dropped, note_ons = 8 + hlen, 0, 0, 0
     while pos + 8 <= len(data):
         cid, size = data[pos : pos + 4], struct.unpack(">I", data[pos + 4 : pos + 8])[0]
         if cid == b"MTrk":  # other chunk types are skipped, as the SMF spec asks
-            lost, cut = _parse_track(data[pos + 8 : pos + 8 + size], notes, tempos, track)
-            dropped, track, tracks = dropped + lost, track + 1, tracks + 1
+            note_ons, lost, cut = _parse_track(data[pos + 8 : pos + 8 + size], notes, tempos, tracks, note_ons)
+            dropped, tracks = dropped + lost, tracks + 1
             if cut or pos + 8 + size > len(data):
                 meta["truncated"] = "true"
         pos += 8 + size
