@@ -18,8 +18,8 @@ import io
 import math
 import struct
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 import pretty_midi
@@ -62,9 +62,8 @@ def _unwrap(data: bytes, src: str) -> bytes:
         else:
             raise MidiImportError(src, "RIFF-RMID file without a 'data' chunk holding the MIDI", reason="not MIDI")
     if data[:4] != b"MThd":
-        raise MidiImportError(
-            src, f"not a MIDI file (starts with {data[:8]!r}; a Standard MIDI File starts with b'MThd')", reason="not MIDI"
-        )
+        hint = "a Standard MIDI File starts with b'MThd'"
+        raise MidiImportError(src, f"not a MIDI file (starts with {data[:8]!r}; {hint})", reason="not MIDI")
     return data
 
 
@@ -119,7 +118,7 @@ def _parse_track(trk: bytes, notes: list, tempos: list, track: int, note_ons: in
                 open_notes.setdefault((ch, d1), []).append((tick, d2, program[ch]))
                 note_ons += 1
                 if note_ons > MAX_NOTES:
-                    raise MidiImportError("", f"more than {MAX_NOTES:,} notes; too large to use", reason="too many notes")
+                    raise MidiImportError("", f"more than {MAX_NOTES:,} notes; too big to use", reason="too many notes")
             elif (hi == 0x80 or hi == 0x90) and open_notes.get((ch, d1)):
                 # pretty_midi's rule: close notes started earlier; a note-on at this very tick stays
                 # open if something earlier was closed, else it is a zero-length note and dropped.
@@ -148,22 +147,24 @@ def _seconds(ticks: np.ndarray, tempos: list[tuple[int, int]], ppq: int) -> np.n
 def load_midi(source: str | Path | bytes, *, name: str | None = None) -> NoteSequence:
     """Read a MIDI file (path or bytes) into one NoteSequence of all non-drum notes.
 
-    Raises MidiImportError (never anything else) for unreadable, non-MIDI, drum-only, empty,
-    corrupt or absurdly large/long files.
+    program = that of the instrument with most notes; qpm = first tempo event (120 if none);
+    meta `source` = file name (or `name` for bytes). `name` also names the sequence (default: stem).
+    Raises MidiImportError, never anything else, for unreadable, non-MIDI, drum-only, note-less,
+    corrupt or absurd (> 2 h, > 200k notes, > 64 MB) files.
     """
-    if isinstance(source, (bytes, bytearray)):
-        src, data = name or "<bytes>", bytes(source)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        src, data, stem = name or "<bytes>", bytes(source), ""
     else:
         path = Path(source)
-        src = name or path.name
+        src, stem = path.name, path.stem
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                raise MidiImportError(src, f"file is larger than {MAX_FILE_BYTES >> 20} MB", reason="too large")
-            data = path.read_bytes()
+            data = path.read_bytes() if path.stat().st_size <= MAX_FILE_BYTES else None
         except OSError as exc:
             raise MidiImportError(src, f"cannot read file ({exc.strerror or exc})", reason="unreadable") from None
+    if data is None or len(data) > MAX_FILE_BYTES:
+        raise MidiImportError(src, f"over {MAX_FILE_BYTES >> 20} MB; not a plausible MIDI file", reason="too large")
     try:
-        return _load(data, src, name)
+        return _load(data, src, name if name is not None else stem)
     except MidiImportError as exc:
         if exc.source:
             raise
@@ -172,12 +173,10 @@ def load_midi(source: str | Path | bytes, *, name: str | None = None) -> NoteSeq
         raise MidiImportError(src, f"corrupt or unsupported MIDI data ({type(exc).__name__}: {exc})") from exc
 
 
-def _load(data: bytes, src: str, name: str | None) -> NoteSequence:
+def _load(data: bytes, src: str, name: str) -> NoteSequence:
     data = _unwrap(data, src)
-    if len(data) > MAX_FILE_BYTES:
-        raise MidiImportError(src, f"MIDI data is larger than {MAX_FILE_BYTES >> 20} MB", reason="too large")
     if len(data) < 14:
-        raise MidiImportError(src, "truncated MIDI header", reason="corrupt")
+        raise MidiImportError(src, "truncated MIDI header")
     hlen = struct.unpack(">I", data[4:8])[0]
     division = struct.unpack(">H", data[12:14])[0]
     meta: dict[str, str] = {"source": src}
@@ -207,15 +206,13 @@ def _load(data: bytes, src: str, name: str | None) -> NoteSequence:
         raise MidiImportError(src, "no MTrk track chunk (file truncated?)")
 
     melodic = [n for n in notes if n[4] != DRUM_CHANNEL]
+    if notes and not melodic:
+        problem = f"only drum notes ({len(notes)} on channel 10); nothing melodic to import"
+        raise MidiImportError(src, problem, reason="only drums")
     if not melodic:
-        if notes:
-            raise MidiImportError(src, f"only drum notes ({len(notes)} on channel 10); nothing melodic to import",
-                                  reason="only drums")
         raise MidiImportError(src, "contains no notes", reason="no notes")
     if len(notes) > len(melodic):
         meta["drum_notes_skipped"] = str(len(notes) - len(melodic))
-    if dropped:
-        meta["dropped_notes"] = str(dropped)
 
     arr = np.array([(n[0], n[1]) for n in melodic], dtype=np.float64)
     if fps:
@@ -223,23 +220,19 @@ def _load(data: bytes, src: str, name: str | None) -> NoteSequence:
     else:
         times = _seconds(arr.ravel(), tempos, ppq).reshape(arr.shape)
     last = float(times[:, 1].max())
-    if not last <= MAX_SECONDS:
-        raise MidiImportError(src, f"lasts {last / 3600:.1f} hours (limit {MAX_SECONDS / 3600:g}); timing is probably corrupt",
-                              reason="too long")
+    if not last <= MAX_SECONDS:  # also catches NaN
+        problem = f"lasts {last / 3600:.1f} hours (limit {MAX_SECONDS / 3600:g}); its timing is probably corrupt"
+        raise MidiImportError(src, problem, reason="too long")
     first_tempo = min(tempos, key=lambda t: t[0])[1] if tempos else 500_000
     programs = Counter((n[6], n[4], n[5]) for n in melodic)  # (track, channel, program) = one instrument
-    out = [
-        Note(start=float(s), pitch=n[2], end=float(e), velocity=n[3])
-        for n, (s, e) in zip(melodic, times.tolist())
-        if e > s
-    ]
-    if len(out) < len(melodic):
+    out = [Note(start=s, pitch=n[2], end=e, velocity=n[3]) for n, (s, e) in zip(melodic, times.tolist()) if e > s]
+    if dropped + len(melodic) - len(out):
         meta["dropped_notes"] = str(dropped + len(melodic) - len(out))
     return NoteSequence(
         notes=tuple(out),
         qpm=6e7 / first_tempo,
         program=programs.most_common(1)[0][0][2],
-        name=name if name is not None else Path(src).stem,
+        name=name,
         meta=tuple(sorted(meta.items())),
     )
 
@@ -250,9 +243,10 @@ def to_midi_bytes(seq: NoteSequence) -> bytes:
     The resolution is chosen so one tick is at most ~1 ms, so a read-back is within 0.5 ms.
     """
     resolution = min(32_640, 960 * max(1, math.ceil(60 / seq.qpm)))
-    tempo_us = max(1, round(6e7 / seq.qpm))  # what the file can store; time is converted with the same value
+    tempo_us = min(0xFFFFFF, max(1, round(6e7 / seq.qpm)))  # what a file can store; times use the same value
     pm = pretty_midi.PrettyMIDI(resolution=resolution, initial_tempo=6e7 / tempo_us)
-    inst = pretty_midi.Instrument(program=seq.program, name=seq.name.encode("latin-1", "replace").decode("latin-1")[:64])
+    name = seq.name.encode("latin-1", "replace").decode("latin-1")[:64]  # mido writes text as latin-1
+    inst = pretty_midi.Instrument(program=seq.program, name=name)
     inst.notes = [pretty_midi.Note(velocity=n.velocity, pitch=n.pitch, start=n.start, end=n.end) for n in seq.notes]
     pm.instruments.append(inst)
     buf = io.BytesIO()

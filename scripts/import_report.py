@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from musicgen.midi import MidiImportError, load_midi, summarize_import  # noqa: E402
+from musicgen.midi import MidiImportError, load_midi, summarize_import
 
 DEFAULT_FOLDER = Path("/work/shared/corpora")
 
