@@ -119,6 +119,28 @@ def load_checkpoint(id_or_path: str | Path) -> LoadedCheckpoint:
     return LoadedCheckpoint(card=card, model=model, history=history)
 
 
+def update_card_evaluation(id_or_path: str | Path, evaluation: dict) -> Path:
+    """Replace only the card's `evaluation` field, atomically (temp file + rename in the same folder).
+
+    Every other field keeps its value, its place and its formatting (the card is rewritten the way
+    `save_checkpoint` writes it), so the weights hash and the rest of the card stay valid.
+    """
+    folder = Path(id_or_path)
+    if not folder.is_dir():
+        folder = checkpoints_dir() / str(id_or_path)
+    card = read_card(folder)  # raises CheckpointError with the fix if the card is missing or broken
+    try:
+        json.dumps(evaluation, allow_nan=False)
+    except ValueError as e:
+        raise ValueError(f"evaluation for {card['id']} is not plain JSON ({e}); use null for missing numbers") from None
+    card["evaluation"] = evaluation  # dicts keep insertion order: an existing field stays where it was
+    path = folder / CARD
+    tmp = path.with_name(f".{CARD}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
 def list_checkpoint_ids() -> list[str]:
     root = checkpoints_dir()
     if not root.is_dir():

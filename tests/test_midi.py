@@ -301,7 +301,7 @@ def check_corpus(paths: list[Path], max_seconds: float):
 
 
 def test_corpus_sample_imports():
-    check_corpus(corpus_files()[::20], max_seconds=1.0)
+    check_corpus(corpus_files()[::20], max_seconds=20.0)  # hang guard, not a speed test
 
 
 def test_agrees_with_pretty_midi_on_ordinary_corpus_files():
@@ -332,4 +332,4 @@ def test_agrees_with_pretty_midi_on_ordinary_corpus_files():
 
 @pytest.mark.slow
 def test_whole_corpus_imports():
-    check_corpus(corpus_files(), max_seconds=2.0)
+    check_corpus(corpus_files(), max_seconds=20.0)  # hang guard, not a speed test
