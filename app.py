@@ -23,6 +23,10 @@ usable = ui.model_overview()
 st.header("Where to go next", anchor=False)
 if usable:
     st.page_link("pages/1_Generate.py", label="Generate a piece with one of these models", icon=":material/music_note:")
+    st.page_link("pages/2_Compare.py", label="Compare models side by side, with real music as a yardstick",
+                 icon=":material/compare:")
+    st.page_link("pages/3_Training.py", label="See how each model learned (loss curves, settings)",
+                 icon=":material/monitoring:")
 else:
     st.info("Once a model is trained (`python -m musicgen train markov`), the Generate page can use it.")
     st.page_link("pages/1_Generate.py", label="Generate page", icon=":material/music_note:")

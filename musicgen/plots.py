@@ -17,7 +17,7 @@ from musicgen.sequence import NoteSequence
 PITCH_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 PRIMER_COLOR = "#7f8c9b"  # slate grey: the notes the model was given
 GENERATED_COLOR = "#e4572e"  # orange-red: the notes the model wrote
-_TEMPLATE = "plotly_white"
+TEMPLATE = "plotly_white"
 _X_KEYS = ("step", "seconds")
 
 
@@ -26,11 +26,11 @@ def note_name(pitch: int) -> str:
     return f"{PITCH_NAMES[pitch % 12]}{pitch // 12 - 1}"
 
 
-def _empty_figure(message: str, title: str = "", height: int | None = None) -> go.Figure:
+def empty_figure(message: str, title: str = "", height: int | None = None) -> go.Figure:
     fig = go.Figure()
     fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
                        font=dict(size=16, color="#888"))
-    fig.update_layout(template=_TEMPLATE, title=dict(text=title), height=height,
+    fig.update_layout(template=TEMPLATE, title=dict(text=title), height=height,
                       xaxis=dict(visible=False), yaxis=dict(visible=False))
     return fig
 
@@ -74,7 +74,7 @@ def piano_roll_figure(
     hovering a note shows its name (C4), start, duration and velocity.
     """
     if not seq.notes:
-        return _empty_figure("no notes", title, height)
+        return empty_figure("no notes", title, height)
     primer_notes = max(0, min(primer_notes, len(seq.notes)))
     primer, generated = seq.notes[:primer_notes], seq.notes[primer_notes:]
     fig = go.Figure()
@@ -89,7 +89,7 @@ def piano_roll_figure(
     ticks = c_pitches if len(c_pitches) >= 2 else list(range(low, high + 1, max(1, (high - low) // 6 or 1)))
     x_range = list(time_range) if time_range is not None else [0.0, seq.duration * 1.01]
     fig.update_layout(
-        template=_TEMPLATE,
+        template=TEMPLATE,
         title=dict(text=title),
         height=height,
         barmode="overlay",
@@ -108,19 +108,19 @@ def piano_roll_figure(
 # ---- training curves ---------------------------------------------------------------------------
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _records(history: Mapping | list | None) -> list[dict]:
+def history_records(history: Mapping | list | None) -> list[dict]:
     if not history:
         return []
     records = history.get("records", []) if isinstance(history, Mapping) else history
     return [r for r in records if isinstance(r, Mapping)]
 
 
-def _points(records: list[dict], x: str, key: str) -> tuple[list[float], list[float]]:
-    pairs = [(r[x], r[key]) for r in records if _is_number(r.get(x)) and _is_number(r.get(key))]
+def history_points(records: list[dict], x: str, key: str) -> tuple[list[float], list[float]]:
+    pairs = [(r[x], r[key]) for r in records if is_number(r.get(x)) and is_number(r.get(key))]
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
@@ -129,13 +129,13 @@ def _check_x(x: str) -> None:
         raise ValueError(f"x must be one of {_X_KEYS}, got {x!r}")
 
 
-def _line(xs: list[float], ys: list[float], name: str) -> go.Scatter:
+def line_trace(xs: list[float], ys: list[float], name: str) -> go.Scatter:
     return go.Scatter(x=xs, y=ys, name=name, mode="lines+markers" if len(xs) <= 50 else "lines")
 
 
-def _curve_layout(fig: go.Figure, title: str, x: str, y_title: str) -> go.Figure:
+def curve_layout(fig: go.Figure, title: str, x: str, y_title: str) -> go.Figure:
     fig.update_layout(
-        template=_TEMPLATE,
+        template=TEMPLATE,
         title=dict(text=title),
         hovermode="x unified",
         xaxis=dict(title=dict(text="step" if x == "step" else "seconds of training")),
@@ -151,18 +151,18 @@ def loss_curve_figure(history: Mapping | None, *, x: str = "step", title: str = 
     valid_loss, a GAN's g_loss and d_loss together); counters such as epoch are not losses and are
     left out; None, NaN and missing values are skipped."""
     _check_x(x)
-    records = _records(history)
+    records = history_records(history)
     keys: list[str] = []
     for record in records:
-        keys += [k for k, v in record.items() if "loss" in k and k not in keys and _is_number(v)]
+        keys += [k for k, v in record.items() if "loss" in k and k not in keys and is_number(v)]
     fig = go.Figure()
     for key in keys:
-        xs, ys = _points(records, x, key)
+        xs, ys = history_points(records, x, key)
         if xs:
-            fig.add_trace(_line(xs, ys, key))
+            fig.add_trace(line_trace(xs, ys, key))
     if not fig.data:
-        return _empty_figure("no training history", title)
-    return _curve_layout(fig, title, x, "loss")
+        return empty_figure("no training history", title)
+    return curve_layout(fig, title, x, "loss")
 
 
 def overlay_loss_figure(
@@ -172,9 +172,9 @@ def overlay_loss_figure(
     _check_x(x)
     fig = go.Figure()
     for name, history in histories.items():
-        xs, ys = _points(_records(history), x, key)
+        xs, ys = history_points(history_records(history), x, key)
         if xs:
-            fig.add_trace(_line(xs, ys, str(name)))
+            fig.add_trace(line_trace(xs, ys, str(name)))
     if not fig.data:
-        return _empty_figure(f"no {key} recorded", title)
-    return _curve_layout(fig, title, x, key)
+        return empty_figure(f"no {key} recorded", title)
+    return curve_layout(fig, title, x, key)

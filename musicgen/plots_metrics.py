@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 import plotly.graph_objects as go
 
-from musicgen.plots import _TEMPLATE, _curve_layout, _empty_figure, _is_number, _line, _points, _records
+from musicgen.plots import TEMPLATE, curve_layout, empty_figure, history_points, history_records, is_number, line_trace
 
 MODEL_COLOR = "#e4572e"  # the generated music (as in the piano roll)
 REAL_COLOR = "#2e86ab"  # the real-data level
@@ -51,7 +51,7 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
 
 def metric_value(evaluation: Mapping | None, key: str) -> float | None:
     value = (evaluation or {}).get(key)
-    return float(value) if _is_number(value) else None
+    return float(value) if is_number(value) else None
 
 
 def real_value(evaluation: Mapping | None, key: str) -> float | None:
@@ -61,7 +61,7 @@ def real_value(evaluation: Mapping | None, key: str) -> float | None:
 
 
 def _number(value: Any) -> str:
-    return f"{value:.3g}" if _is_number(value) else "—"
+    return f"{value:.3g}" if is_number(value) else "—"
 
 
 def summary_rows(evaluation: Mapping | None) -> list[dict[str, str]]:
@@ -107,7 +107,7 @@ def metric_comparison_figure(
     values = [metric_value(e, metric) for e in evaluations.values()]
     reals = [real_value(e, metric) for e in evaluations.values()]
     if all(v is None for v in values + reals):
-        return _empty_figure(NOT_EVALUATED, title or spec.label, height)
+        return empty_figure(NOT_EVALUATED, title or spec.label, height)
     fig = go.Figure()
     fig.add_trace(go.Bar(x=names, y=values, name="model", marker_color=MODEL_COLOR, width=0.5,
                          hovertemplate="%{x}: %{y:.3g}<extra></extra>"))
@@ -122,7 +122,7 @@ def metric_comparison_figure(
                               fillcolor=BAND_COLOR, line=dict(width=0), layer="below")
         fig.add_hline(y=spec.ideal, line=dict(dash="dash", color="#888", width=1),
                       annotation_text=f"ideal {spec.ideal:g}", annotation_position="top right")
-    fig.update_layout(template=_TEMPLATE, title=dict(text=title or spec.label), height=height,
+    fig.update_layout(template=TEMPLATE, title=dict(text=title or spec.label), height=height,
                       yaxis=dict(title=dict(text=f"{spec.better} is better"), range=spec.axis),
                       xaxis=dict(type="category"),
                       legend=dict(orientation="h", yanchor="top", y=-0.15, xanchor="left", x=0),
@@ -135,7 +135,7 @@ def feature_overlap_figure(evaluation: Mapping | None, *, title: str = "", heigh
     features = (evaluation or {}).get("features")
     names = [n for n, v in features.items() if isinstance(v, Mapping)] if isinstance(features, Mapping) else []
     if not names:
-        return _empty_figure(NOT_EVALUATED, title, height)
+        return empty_figure(NOT_EVALUATED, title, height)
     real = ((evaluation or {}).get("real_vs_train") or {}).get("features") or {}
     labels = [n.replace("_", " ") for n in names]
     oa = [metric_value(features[n], "oa") for n in names]
@@ -148,7 +148,7 @@ def feature_overlap_figure(evaluation: Mapping | None, *, title: str = "", heigh
         fig.add_trace(go.Scatter(y=labels, x=ceiling, mode="markers", name="real pieces (test vs train)",
                                  marker=dict(symbol="diamond", size=9, color=REAL_COLOR),
                                  hovertemplate="%{y}: real pieces %{x:.3g}<extra></extra>"))
-    fig.update_layout(template=_TEMPLATE, title=dict(text=title), height=height or 120 + 22 * len(names),
+    fig.update_layout(template=TEMPLATE, title=dict(text=title), height=height or 120 + 22 * len(names),
                       xaxis=dict(title=dict(text="overlap with real pieces (1 = same)"), range=[0, 1.05]),
                       yaxis=dict(autorange="reversed"), barmode="overlay",
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
@@ -164,7 +164,7 @@ def sweep_label(entry: Mapping) -> str:
     if entry.get("label"):
         return str(entry["label"])
     setting = entry.get("setting") if isinstance(entry.get("setting"), Mapping) else {}
-    return ", ".join(f"{k}={v:g}" if _is_number(v) else f"{k}={v}" for k, v in setting.items()) or "run"
+    return ", ".join(f"{k}={v:g}" if is_number(v) else f"{k}={v}" for k, v in setting.items()) or "run"
 
 
 def sweep_runs(history: Mapping | None) -> dict[str, dict]:
@@ -177,7 +177,7 @@ def sweep_runs(history: Mapping | None) -> dict[str, dict]:
         label, n = sweep_label(entry), 2
         while label in runs:
             label, n = f"{sweep_label(entry)} #{n}", n + 1
-        runs[label] = {"records": _records(entry), "setting": dict(entry.get("setting") or {})}
+        runs[label] = {"records": history_records(entry), "setting": dict(entry.get("setting") or {})}
     return runs
 
 
@@ -185,7 +185,7 @@ def sweep_rows(history: Mapping | None, key: str = "valid_loss") -> list[dict[st
     """One row per setting: its values, the last and the best `key`."""
     rows = []
     for label, run in sweep_runs(history).items():
-        _, ys = _points(run["records"], "step", key)
+        _, ys = history_points(run["records"], "step", key)
         rows.append({"run": label, **run["setting"],
                      f"last {key}": _number(ys[-1]) if ys else "—", f"best {key}": _number(min(ys)) if ys else "—"})
     return rows
@@ -197,9 +197,9 @@ def sweep_figure(history: Mapping | None, key: str = "valid_loss", x: str = "ste
         raise ValueError(f"x must be one of ('step', 'seconds'), got {x!r}")
     fig = go.Figure()
     for label, run in sweep_runs(history).items():
-        xs, ys = _points(run["records"], x, key)
+        xs, ys = history_points(run["records"], x, key)
         if xs:
-            fig.add_trace(_line(xs, ys, label))
+            fig.add_trace(line_trace(xs, ys, label))
     if not fig.data:
-        return _empty_figure(f"no {key} in the sweep", title)
-    return _curve_layout(fig, title, x, key)
+        return empty_figure(f"no {key} in the sweep", title)
+    return curve_layout(fig, title, x, key)

@@ -1,0 +1,123 @@
+"""`python -m musicgen bench [--quick] [--json PATH]`: how fast the app is, against its targets.
+
+A benchmark, not a test: it prints a table and optionally writes JSON. Per shipped model, medians over
+`runs` seeds after a warm-up: fresh `load_checkpoint`, sampling a 30 s clip, synthesis, loudness
+normalisation, OGG (and, for information, MP3) encoding, and `end_to_end_30s_median_s` = sample +
+`render_for_browser` (what the Generate page does). Then the global numbers: synthesis speed (audio
+seconds per wall second at 22050 Hz, worst model), OGG kB per 30 s clip (worst model), app cold start
+in headless Chromium, LSTM state-carried vs re-run-window speed-up, and A-lstm training throughput.
+
+JSON (schema 1): {"schema", "quick", "created", "wall_s", "machine": {cpu_count, cpus_usable,
+torch_threads, torch, load_average_1_5_15, soundfont, ...}, "settings", "models": {id: {family, runs,
+load_first_s, load_median_s, first_generate_s, sample_median_s, synthesis_median_s, normalize_median_s,
+encode_ogg_median_s, encode_mp3_median_s, end_to_end_30s_median_s, end_to_end_30s_max_s, audio_seconds,
+notes_median, synthesis_realtime_factor, audio_kb_per_30s, mp3_kb_per_30s}}, "synthesis_realtime_factor",
+"audio_kb_per_30s", "app_cold_start_s" (null + app_cold_start.reason when not measured), "app_cold_start",
+"lstm_cached_vs_naive_speedup", "lstm_cached_vs_naive", "lstm_train_sequences_per_s", "lstm_train",
+"checks": [{name, value, target, pass}], "all_pass"}. Seconds are wall-clock; kB are 1000 bytes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+from pathlib import Path
+
+from musicgen.bench.app_start import measure_cold_start
+from musicgen.bench.lstm import cached_vs_naive, training_throughput
+from musicgen.bench.pipeline import LENGTH, SAMPLE_RATE, bench_model, machine_info
+from musicgen.bench.report import checks, format_report
+from musicgen.checkpoints import list_checkpoint_ids, load_checkpoint
+from musicgen.presets import PRESETS, Preset
+
+SCHEMA = 1
+LSTM_ID = "A-lstm"
+FULL = {"runs": 7, "lstm_tokens": 500, "cached_runs": 5, "naive_runs": 3, "train_warmup": 2, "train_steps": 7,
+        "cold_start_runs": 3}
+QUICK = {"runs": 3, "lstm_tokens": 200, "cached_runs": 3, "naive_runs": 1, "train_warmup": 1, "train_steps": 3,
+         "cold_start_runs": 1}
+QUICK_COLD_START_BUDGET_S = 40.0  # --quick skips the cold start if the rest already took this long
+
+
+def _lstm_checkpoint(ids: list[str]) -> str | None:
+    if LSTM_ID in ids:
+        return LSTM_ID
+    for cid in ids:
+        try:
+            if load_checkpoint(cid).card["family"] == "lstm":
+                return cid
+        except Exception:  # noqa: BLE001 — a broken checkpoint is reported by the model rows
+            continue
+    return None
+
+
+def collect(*, quick: bool = False, ids: list[str] | None = None, cold_start: bool = True,
+            train_preset: Preset | None = None, overrides: dict | None = None, log=print) -> dict:
+    """Run every measurement and return the JSON-ready results (see the module doc).
+
+    `overrides` replaces entries of QUICK/FULL (tests use fewer runs); `train_preset` the A-lstm preset."""
+    started = time.perf_counter()
+    settings = {**(QUICK if quick else FULL), **(overrides or {})}
+    ids = list_checkpoint_ids() if ids is None else ids
+    result: dict = {"schema": SCHEMA, "quick": quick,
+                    "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                    "machine": machine_info(),
+                    "settings": {**settings, "sample_rate": SAMPLE_RATE, "length": LENGTH}, "models": {}}
+    for cid in ids:
+        log(f"bench: {cid} ({settings['runs']} runs after a warm-up)")
+        try:
+            result["models"][cid] = bench_model(cid, settings["runs"])
+        except Exception as e:  # noqa: BLE001 — one broken model must not hide the others' numbers
+            result["models"][cid] = {"error": f"{type(e).__name__}: {e}"}
+    good = [m for m in result["models"].values() if "error" not in m]
+    result["synthesis_realtime_factor"] = min((m["synthesis_realtime_factor"] for m in good), default=None)
+    result["audio_kb_per_30s"] = max((m["audio_kb_per_30s"] for m in good), default=None)
+
+    lstm_id = _lstm_checkpoint(ids)
+    if lstm_id is None:
+        result["lstm_cached_vs_naive"] = {"reason": "no LSTM checkpoint installed"}
+    else:
+        log(f"bench: {lstm_id} state carried vs {settings['lstm_tokens']} re-run windows")
+        model = load_checkpoint(lstm_id).model
+        result["lstm_cached_vs_naive"] = {"checkpoint": lstm_id, **cached_vs_naive(
+            model, n_tokens=settings["lstm_tokens"], cached_runs=settings["cached_runs"],
+            naive_runs=settings["naive_runs"])}
+    result["lstm_cached_vs_naive_speedup"] = result["lstm_cached_vs_naive"].get("speedup")
+
+    preset = train_preset or PRESETS[LSTM_ID]
+    log(f"bench: {preset.id} training throughput")
+    result["lstm_train"] = training_throughput(preset, warmup_steps=settings["train_warmup"],
+                                               steps=settings["train_steps"])
+    result["lstm_train_sequences_per_s"] = result["lstm_train"]["sequences_per_s"]
+
+    so_far = time.perf_counter() - started
+    if not cold_start:
+        result["app_cold_start"] = {"app_cold_start_s": None, "reason": "skipped by the caller"}
+    elif quick and so_far > QUICK_COLD_START_BUDGET_S:
+        result["app_cold_start"] = {"app_cold_start_s": None,
+                                    "reason": f"skipped: --quick had used {so_far:.0f} s of its minute"}
+    else:
+        log(f"bench: app cold start ({settings['cold_start_runs']} runs)")
+        result["app_cold_start"] = measure_cold_start(settings["cold_start_runs"])
+    result["app_cold_start_s"] = result["app_cold_start"]["app_cold_start_s"]
+
+    result["checks"] = checks(result)
+    result["all_pass"] = all(c["pass"] for c in result["checks"] if c["pass"] is not None)
+    result["wall_s"] = time.perf_counter() - started
+    return result
+
+
+def write_json(result: dict, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    return path
+
+
+def run_cli(args) -> int:
+    result = collect(quick=bool(getattr(args, "quick", False)))
+    print(format_report(result))
+    if getattr(args, "json", None):
+        print(f"wrote {write_json(result, args.json)}")
+    return 0

@@ -1,0 +1,97 @@
+"""Targets, PASS/FAIL checks and the printed table for `musicgen bench`."""
+
+from __future__ import annotations
+
+# name → (comparison, target, unit); the targets are the issue's, for the 2-core CPU machine.
+END_TO_END_MAX_S = 0.3
+TARGETS = {
+    "synthesis_realtime_factor": (">=", 200.0, "× real time (worst model)"),
+    "audio_kb_per_30s": ("<=", 500.0, "kB OGG per 30 s (worst model)"),
+    "app_cold_start_s": ("<=", 4.0, "s server start → page"),
+    "lstm_cached_vs_naive_speedup": (">=", 20.0, "× (state carried / 100-token window)"),
+}
+
+
+def _passes(value, op: str, target: float):
+    if value is None:
+        return None
+    return value <= target if op == "<=" else value >= target
+
+
+def checks(result: dict) -> list[dict]:
+    out = []
+    for cid, m in result["models"].items():
+        value = m.get("end_to_end_30s_median_s")
+        out.append({"name": f"end_to_end_30s_median_s[{cid}]", "value": value, "target": f"<= {END_TO_END_MAX_S}",
+                    "pass": _passes(value, "<=", END_TO_END_MAX_S) if "error" not in m else False})
+    for name, (op, target, _) in TARGETS.items():
+        out.append({"name": name, "value": result.get(name), "target": f"{op} {target:g}",
+                    "pass": _passes(result.get(name), op, target)})
+    return out
+
+
+def _fmt(v, digits: int = 3) -> str:
+    if v is None:
+        return "n/a"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}" if abs(v) < 100 else f"{v:.0f}"
+    return str(v)
+
+
+def _table(head: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)]
+    lines = [" | ".join(h.ljust(w) for h, w in zip(head, widths)), "-|-".join("-" * w for w in widths)]
+    lines += [" | ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    return "\n".join(lines)
+
+
+def _verdict(p) -> str:
+    return "n/a" if p is None else ("PASS" if p else "FAIL")
+
+
+def format_report(result: dict) -> str:
+    m = result["machine"]
+    s = result["settings"]
+    parts = [f"musicgen bench{' --quick' if result['quick'] else ''}: {m['cpu_count']} CPUs "
+             f"({m['cpus_usable']} usable), torch {m['torch']} with {m['torch_threads']} threads, "
+             f"load average {m['load_average_1_5_15']}, soundfont {m['soundfont']}; medians of {s['runs']} runs "
+             f"after a warm-up, {s['length']} clips at {s['sample_rate']} Hz", ""]
+    verdicts = {c["name"]: c["pass"] for c in result["checks"]}
+    head = ["model", "load s", "sample s", "synth s", "normalise s", "ogg s", "end-to-end s", "≤ 0.3 s", "synth ×RT",
+            "ogg kB/30s", "mp3 kB", "mp3 s"]
+    rows = []
+    for cid, r in result["models"].items():
+        if "error" in r:
+            rows.append([cid, r["error"][:60]] + [""] * 5 + ["FAIL"] + [""] * 4)
+            continue
+        rows.append([cid, _fmt(r["load_median_s"]), _fmt(r["sample_median_s"]), _fmt(r["synthesis_median_s"]),
+                     _fmt(r["normalize_median_s"]), _fmt(r["encode_ogg_median_s"]),
+                     _fmt(r["end_to_end_30s_median_s"]), _verdict(verdicts[f"end_to_end_30s_median_s[{cid}]"]),
+                     _fmt(r["synthesis_realtime_factor"], 0), _fmt(r["audio_kb_per_30s"], 1),
+                     _fmt(r["mp3_kb_per_30s"], 1), _fmt(r["encode_mp3_median_s"])])
+    parts += [_table(head, rows), ""]
+
+    notes = {
+        "app_cold_start_s": result["app_cold_start"].get("reason")
+        or f"full page {_fmt(result['app_cold_start'].get('full_page_median_s'), 2)} s, server answers "
+           f"{_fmt(result['app_cold_start'].get('server_ready_median_s'), 2)} s",
+        "lstm_cached_vs_naive_speedup": result["lstm_cached_vs_naive"].get("reason") or (
+            f"{result['lstm_cached_vs_naive']['checkpoint']}, {result['lstm_cached_vs_naive']['tokens']} tokens: "
+            f"{_fmt(result['lstm_cached_vs_naive']['cached_ms_per_token'], 2)} vs "
+            f"{_fmt(result['lstm_cached_vs_naive']['naive_ms_per_token'], 2)} ms/token"),
+    }
+    rows = []
+    for name, (op, target, unit) in TARGETS.items():
+        value = result.get(name)
+        rows.append([name, _fmt(value, 2 if name != "synthesis_realtime_factor" else 0), f"{op} {target:g} {unit}",
+                     _verdict(verdicts[name]), notes.get(name, "")])
+    train = result["lstm_train"]
+    rows.append(["lstm_train_sequences_per_s", _fmt(train["sequences_per_s"], 1), "(no target)", "",
+                 f"{train['preset']}: batch {train['batch_size']}×{train['window']} tokens, "
+                 f"{_fmt(train['step_median_s'], 3)} s/step"])
+    parts.append(_table(["global", "value", "target", "verdict", "note"], rows))
+    passed = [c for c in result["checks"] if c["pass"] is not None]
+    parts += ["", f"{sum(c['pass'] for c in passed)}/{len(passed)} targets met"
+              + (f" ({len(result['checks']) - len(passed)} not measured)" if len(passed) < len(result["checks"]) else "")
+              + f"; bench took {result.get('wall_s', 0):.0f} s"]
+    return "\n".join(parts)
