@@ -8,13 +8,14 @@ seconds per wall second at 22050 Hz, worst model), OGG kB per 30 s clip (worst m
 in headless Chromium, LSTM state-carried vs re-run-window speed-up, and A-lstm training throughput.
 
 JSON (schema 1): {"schema", "quick", "created", "wall_s", "machine": {cpu_count, cpus_usable,
-torch_threads, torch, load_average_1_5_15, soundfont, ...}, "settings", "models": {id: {family, runs,
+torch_threads, torch, load_average_1_5_15, soundfont, other_processes_cpus_busy (mean CPUs other processes
+used while the bench ran: numbers are only comparable when it is ~0), ...}, "settings", "models": {id: {family, runs,
 load_first_s, load_median_s, first_generate_s, sample_median_s, synthesis_median_s, normalize_median_s,
 encode_ogg_median_s, encode_mp3_median_s, end_to_end_30s_median_s, end_to_end_30s_max_s, audio_seconds,
 notes_median, synthesis_realtime_factor, audio_kb_per_30s, mp3_kb_per_30s}}, "synthesis_realtime_factor",
 "audio_kb_per_30s", "app_cold_start_s" (null + app_cold_start.reason when not measured), "app_cold_start",
 "lstm_cached_vs_naive_speedup", "lstm_cached_vs_naive", "lstm_train_sequences_per_s", "lstm_train",
-"checks": [{name, value, target, pass}], "all_pass"}. Seconds are wall-clock; kB are 1000 bytes.
+"checks": [{name, value, target, pass}], "all_pass", "section_s": {what: seconds the bench spent}}. Seconds are wall-clock; kB are 1000 bytes.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from musicgen.bench.app_start import measure_cold_start
 from musicgen.bench.lstm import cached_vs_naive, training_throughput
-from musicgen.bench.pipeline import LENGTH, SAMPLE_RATE, bench_model, machine_info
+from musicgen.bench.pipeline import LENGTH, SAMPLE_RATE, bench_model, cpu_snapshot, machine_info, other_cpu_load
 from musicgen.bench.report import checks, format_report
 from musicgen.checkpoints import list_checkpoint_ids, load_checkpoint
 from musicgen.presets import PRESETS, Preset
@@ -57,19 +58,22 @@ def collect(*, quick: bool = False, ids: list[str] | None = None, cold_start: bo
     """Run every measurement and return the JSON-ready results (see the module doc).
 
     `overrides` replaces entries of QUICK/FULL (tests use fewer runs); `train_preset` the A-lstm preset."""
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), cpu_snapshot()
     settings = {**(QUICK if quick else FULL), **(overrides or {})}
     ids = list_checkpoint_ids() if ids is None else ids
     result: dict = {"schema": SCHEMA, "quick": quick,
                     "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                     "machine": machine_info(),
                     "settings": {**settings, "sample_rate": SAMPLE_RATE, "length": LENGTH}, "models": {}}
+    sections = result["section_s"] = {}
     for cid in ids:
         log(f"bench: {cid} ({settings['runs']} runs after a warm-up)")
+        t = time.perf_counter()
         try:
             result["models"][cid] = bench_model(cid, settings["runs"])
         except Exception as e:  # noqa: BLE001 — one broken model must not hide the others' numbers
             result["models"][cid] = {"error": f"{type(e).__name__}: {e}"}
+        sections[cid] = time.perf_counter() - t
     good = [m for m in result["models"].values() if "error" not in m]
     result["synthesis_realtime_factor"] = min((m["synthesis_realtime_factor"] for m in good), default=None)
     result["audio_kb_per_30s"] = max((m["audio_kb_per_30s"] for m in good), default=None)
@@ -79,17 +83,21 @@ def collect(*, quick: bool = False, ids: list[str] | None = None, cold_start: bo
         result["lstm_cached_vs_naive"] = {"reason": "no LSTM checkpoint installed"}
     else:
         log(f"bench: {lstm_id} state carried vs {settings['lstm_tokens']} re-run windows")
+        t = time.perf_counter()
         model = load_checkpoint(lstm_id).model
         result["lstm_cached_vs_naive"] = {"checkpoint": lstm_id, **cached_vs_naive(
             model, n_tokens=settings["lstm_tokens"], cached_runs=settings["cached_runs"],
             naive_runs=settings["naive_runs"])}
+        sections["lstm_cached_vs_naive"] = time.perf_counter() - t
     result["lstm_cached_vs_naive_speedup"] = result["lstm_cached_vs_naive"].get("speedup")
 
     preset = train_preset or PRESETS[LSTM_ID]
     log(f"bench: {preset.id} training throughput")
+    t = time.perf_counter()
     result["lstm_train"] = training_throughput(preset, warmup_steps=settings["train_warmup"],
                                                steps=settings["train_steps"])
     result["lstm_train_sequences_per_s"] = result["lstm_train"]["sequences_per_s"]
+    sections["lstm_train"] = time.perf_counter() - t
 
     so_far = time.perf_counter() - started
     if not cold_start:
@@ -99,12 +107,16 @@ def collect(*, quick: bool = False, ids: list[str] | None = None, cold_start: bo
                                     "reason": f"skipped: --quick had used {so_far:.0f} s of its minute"}
     else:
         log(f"bench: app cold start ({settings['cold_start_runs']} runs)")
+        t = time.perf_counter()
         result["app_cold_start"] = measure_cold_start(settings["cold_start_runs"])
+        sections["app_cold_start"] = time.perf_counter() - t
     result["app_cold_start_s"] = result["app_cold_start"]["app_cold_start_s"]
 
     result["checks"] = checks(result)
     result["all_pass"] = all(c["pass"] for c in result["checks"] if c["pass"] is not None)
     result["wall_s"] = time.perf_counter() - started
+    load = other_cpu_load(cpu_before, cpu_snapshot())
+    result["machine"]["other_processes_cpus_busy"] = None if load is None else round(load, 2)
     return result
 
 

@@ -44,6 +44,25 @@ def machine_info() -> dict:
             "soundfont": soundfont}
 
 
+def cpu_snapshot() -> tuple[float, float, float] | None:
+    """(wall s, busy CPU-s of the whole machine, CPU-s of this process and its waited-for children)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    busy = (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
+    t = os.times()
+    return time.perf_counter(), busy, t.user + t.system + t.children_user + t.children_system
+
+
+def other_cpu_load(before, after) -> float | None:
+    """Mean number of CPUs kept busy by *other* processes between two snapshots (0 = a quiet machine)."""
+    if before is None or after is None or after[0] <= before[0]:
+        return None
+    return max(0.0, ((after[1] - before[1]) - (after[2] - before[2])) / (after[0] - before[0]))
+
+
 def time_load(checkpoint_id: str, runs: int) -> dict:
     """Fresh `load_checkpoint` each time (read, hash, rebuild); the first one of the process is reported apart."""
     t = time.perf_counter()

@@ -56,6 +56,10 @@ def format_report(result: dict) -> str:
              f"({m['cpus_usable']} usable), torch {m['torch']} with {m['torch_threads']} threads, "
              f"load average {m['load_average_1_5_15']}, soundfont {m['soundfont']}; medians of {s['runs']} runs "
              f"after a warm-up, {s['length']} clips at {s['sample_rate']} Hz", ""]
+    busy = m.get("other_processes_cpus_busy")
+    if busy is not None and busy > 0.25:
+        parts[-1:] = [f"WARNING: other processes kept {busy:.1f} of {m['cpus_usable'] or m['cpu_count']} CPUs busy "
+                      "during the bench; these timings overstate the app's (rerun on a quiet machine)", ""]
     verdicts = {c["name"]: c["pass"] for c in result["checks"]}
     head = ["model", "load s", "sample s", "synth s", "normalise s", "ogg s", "end-to-end s", "≤ 0.3 s", "synth ×RT",
             "ogg kB/30s", "mp3 kB", "mp3 s"]

@@ -1,0 +1,356 @@
+"""The vote store: studies, served trials (the server-side blinding map) and votes, through SQLAlchemy 2.
+
+SQLite by default, a file under the data directory ($MUSICGEN_DATA, default ~/.local/share/musicgen,
+outside git) in WAL mode with a busy timeout and synchronous=FULL; PostgreSQL when $MUSICGEN_DB_URL
+says so (`postgresql://user:pass@host/db`; the psycopg 3 driver is used), for studies served by
+several app processes. Every call is its own transaction, committed before it returns: a crash loses
+at most the trial on screen. Writes on SQLite take the write lock up front (BEGIN IMMEDIATE), so
+concurrent processes queue on the busy timeout instead of failing.
+
+A vote copies its trial's provenance (systems, seeds, settings, soundfont, sides, times), so the votes
+table alone is the full record. The trial token is unique in `votes`: a double click or a rerun that
+submits again gets the first vote back (`Vote.duplicate` is True) and nothing is recorded twice.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from dataclasses import dataclass, fields, replace
+from datetime import datetime, UTC
+from pathlib import Path
+
+from sqlalchemy import (JSON, Boolean, Column, DateTime, Float, ForeignKey, Integer, MetaData, String, Table, Text,
+                        UniqueConstraint, create_engine, event, func, insert, select)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from musicgen.listening.study import REAL, StudySpec
+
+DATA_ENV, DB_URL_ENV = "MUSICGEN_DATA", "MUSICGEN_DB_URL"
+SQLITE_FILE = "listening.sqlite"
+BUSY_TIMEOUT_MS = 30_000
+ANSWERS = {"pair": ("A", "B", "none"), "identify": ("person", "machine")}
+TIE = "tie"
+MAX_COMMENT = 2000
+
+metadata = MetaData()
+studies = Table("studies", metadata,
+                Column("id", String(64), primary_key=True),
+                Column("spec", JSON, nullable=False),
+                Column("created_at", DateTime(timezone=True), nullable=False))
+meta = Table("meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text, nullable=False))
+_SIDES = [Column("system_a", String(128), nullable=False), Column("seed_a", Integer, nullable=False),
+          Column("settings_a", JSON, nullable=False), Column("system_b", String(128)), Column("seed_b", Integer),
+          Column("settings_b", JSON), Column("soundfont", String(256), nullable=False),
+          Column("sample_rate", Integer, nullable=False)]
+trials = Table("trials", metadata,
+               Column("token", String(64), primary_key=True),
+               Column("study_id", String(64), ForeignKey("studies.id"), nullable=False, index=True),
+               Column("participant_id", String(64), nullable=False),
+               Column("number", Integer, nullable=False),
+               Column("kind", String(16), nullable=False),
+               *[c.copy() for c in _SIDES],
+               Column("served_at", DateTime(timezone=True), nullable=False),
+               UniqueConstraint("study_id", "participant_id", "number", name="one_trial_per_slot"))
+votes = Table("votes", metadata,
+              Column("id", Integer, primary_key=True, autoincrement=True),
+              Column("trial_token", String(64), ForeignKey("trials.token"), nullable=False, unique=True),
+              Column("study_id", String(64), nullable=False, index=True),
+              Column("participant_id", String(64), nullable=False),
+              Column("number", Integer, nullable=False),
+              Column("kind", String(16), nullable=False),
+              *[c.copy() for c in _SIDES],
+              Column("answer", String(16), nullable=False),
+              Column("winner", String(128)),  # pair: the chosen system, or "tie"
+              Column("correct", Boolean),  # identify: whether person/machine was right
+              Column("comment", Text),
+              Column("response_seconds", Float),
+              Column("served_at", DateTime(timezone=True), nullable=False),
+              Column("voted_at", DateTime(timezone=True), nullable=False))
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """A served trial as the server knows it (never handed to the page before the vote)."""
+
+    token: str
+    study_id: str
+    participant_id: str
+    number: int
+    kind: str
+    system_a: str
+    seed_a: int
+    settings_a: dict
+    system_b: str | None
+    seed_b: int | None
+    settings_b: dict | None
+    soundfont: str
+    sample_rate: int
+    served_at: datetime
+
+    @property
+    def clips(self) -> list[tuple[str, int, dict]]:
+        """(system, seed, settings) per side, A first."""
+        sides = [(self.system_a, self.seed_a, self.settings_a)]
+        return sides + ([(self.system_b, self.seed_b, self.settings_b)] if self.system_b is not None else [])
+
+
+@dataclass(frozen=True)
+class Vote(TrialRecord):
+    """A stored vote with its full provenance. `duplicate`: this submit found the vote already stored."""
+
+    id: int = 0
+    answer: str = ""
+    winner: str | None = None
+    correct: bool | None = None
+    comment: str | None = None
+    response_seconds: float | None = None
+    voted_at: datetime | None = None
+    duplicate: bool = False
+
+
+def _utc(value):
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _record(cls, row, **extra):
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: _utc(v) for k, v in row._mapping.items() if k in names}, **extra)
+
+
+def default_db_url() -> str:
+    """$MUSICGEN_DB_URL, else the SQLite file under $MUSICGEN_DATA (default ~/.local/share/musicgen)."""
+    url = os.environ.get(DB_URL_ENV, "").strip()
+    if url:
+        return url
+    folder = Path(os.environ.get(DATA_ENV, "") or Path.home() / ".local" / "share" / "musicgen").expanduser()
+    return f"sqlite:///{folder / SQLITE_FILE}"
+
+
+def _normalise_url(url: str) -> str:
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class VoteStore:
+    """Studies, trials and votes in one database. Safe to share between threads and processes."""
+
+    def __init__(self, url: str | None = None, *, echo: bool = False):
+        self.engine: Engine = self._make_engine(_normalise_url(url or default_db_url()), echo)
+        self._create_schema()
+
+    @staticmethod
+    def _make_engine(url: str, echo: bool) -> Engine:
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "sqlite":
+            return create_engine(url, echo=echo, pool_pre_ping=True)
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _on_begin)
+            cursor = dbapi_connection.cursor()
+            for pragma in ("journal_mode=WAL", f"busy_timeout={BUSY_TIMEOUT_MS}", "synchronous=FULL",
+                           "foreign_keys=ON"):
+                cursor.execute(f"PRAGMA {pragma}")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
+
+        return engine
+
+    def _create_schema(self) -> None:
+        for attempt in range(5):  # several processes may create the tables at the same moment
+            try:
+                with self._write() as conn:
+                    metadata.create_all(conn)
+                    if conn.execute(select(meta.c.key).where(meta.c.key == "side_secret")).first() is None:
+                        conn.execute(insert(meta).values(key="side_secret", value=secrets.token_hex(32)))
+                return
+            except (IntegrityError, DBAPIError):
+                if attempt == 4:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
+
+    def _write(self) -> _WriteTx:
+        """A write transaction: `with self._write() as conn:` commits on success, rolls back on error."""
+        return _WriteTx(self.engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def url(self) -> str:
+        """The database URL with any password hidden (safe to show to organisers)."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---- studies ------------------------------------------------------------------------------
+    def save_study(self, spec: StudySpec, *, replace: bool = False) -> StudySpec:
+        """Store a study. Saving the same spec again is a no-op; a different spec under an existing id
+        raises ValueError unless `replace` is True and the study has no votes yet."""
+        with self._write() as conn:
+            row = conn.execute(select(studies.c.spec).where(studies.c.id == spec.id)).first()
+            if row is None:
+                conn.execute(insert(studies).values(id=spec.id, spec=spec.to_dict(), created_at=_now()))
+            elif StudySpec.from_dict(row.spec) != spec:
+                n = conn.execute(select(func.count()).select_from(votes).where(votes.c.study_id == spec.id)).scalar()
+                if not replace or n:
+                    raise ValueError(f"study {spec.id!r} already exists with other settings"
+                                     + (f" and {n} votes; use a new id" if n else "; pass replace=True"))
+                conn.execute(studies.update().where(studies.c.id == spec.id).values(spec=spec.to_dict()))
+        return spec
+
+    def get_study(self, study_id: str) -> StudySpec:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(studies.c.spec).where(studies.c.id == study_id)).first()
+        if row is None:
+            raise KeyError(f"no study {study_id!r} (known: {', '.join(self.study_ids()) or 'none'})")
+        return StudySpec.from_dict(row.spec)
+
+    def study_ids(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(studies.c.id).order_by(studies.c.id)).scalars())
+
+    def side_secret(self) -> bytes:
+        with self.engine.connect() as conn:
+            return bytes.fromhex(conn.execute(select(meta.c.value).where(meta.c.key == "side_secret")).scalar_one())
+
+    # ---- trials -------------------------------------------------------------------------------
+    def insert_trial(self, record: TrialRecord) -> TrialRecord:
+        """Store a served trial; if its (study, participant, number) slot is taken, the stored one wins."""
+        values = {f.name: getattr(record, f.name) for f in fields(TrialRecord)}
+        try:
+            with self._write() as conn:
+                conn.execute(insert(trials).values(**values))
+            return record
+        except IntegrityError:
+            with self.engine.connect() as conn:
+                row = conn.execute(select(trials).where(trials.c.study_id == record.study_id,
+                                                        trials.c.participant_id == record.participant_id,
+                                                        trials.c.number == record.number)).first()
+            if row is None:
+                raise
+            return _record(TrialRecord, row)
+
+    def get_trial(self, token: str) -> TrialRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(trials).where(trials.c.token == token)).first()
+        return None if row is None else _record(TrialRecord, row)
+
+    def participant_trials(self, study_id: str, participant_id: str) -> list[tuple[TrialRecord, bool]]:
+        """(trial, voted) for every trial served to a participant, in order."""
+        q = (select(trials, votes.c.id.is_not(None).label("voted"))
+             .join(votes, votes.c.trial_token == trials.c.token, isouter=True)
+             .where(trials.c.study_id == study_id, trials.c.participant_id == participant_id)
+             .order_by(trials.c.number))
+        with self.engine.connect() as conn:
+            return [(_record(TrialRecord, row), bool(row.voted)) for row in conn.execute(q)]
+
+    def system_counts(self, study_id: str) -> dict[tuple[str, ...], tuple[int, int]]:
+        """(votes, trials served) per sorted system tuple: a pair, or a 1-tuple in identify studies."""
+        counts: dict[tuple[str, ...], list[int]] = {}
+        q = (select(trials.c.system_a, trials.c.system_b, votes.c.id.is_not(None).label("voted"), func.count())
+             .join(votes, votes.c.trial_token == trials.c.token, isouter=True)
+             .where(trials.c.study_id == study_id).group_by(trials.c.system_a, trials.c.system_b, "voted"))
+        with self.engine.connect() as conn:
+            for a, b, voted, n in conn.execute(q):
+                key = tuple(sorted(s for s in (a, b) if s is not None))
+                c = counts.setdefault(key, [0, 0])
+                c[0] += n if voted else 0
+                c[1] += n
+        return {k: (v[0], v[1]) for k, v in counts.items()}
+
+    # ---- votes --------------------------------------------------------------------------------
+    def record_vote(self, token: str, answer: str, *, comment: str | None = None,
+                    response_seconds: float | None = None) -> Vote:
+        """Store the vote for a served trial, once. `answer`: A, B or none (pair); person or machine
+        (identify). A second submit for the same token returns the stored vote with duplicate=True."""
+        existing = self.get_vote(token)
+        if existing is not None:
+            return existing
+        trial = self.get_trial(token)
+        if trial is None:
+            raise KeyError("unknown trial token")
+        if answer not in ANSWERS[trial.kind]:
+            raise ValueError(f"answer must be one of {', '.join(ANSWERS[trial.kind])}, not {answer!r}")
+        voted_at = _now()
+        if response_seconds is None:
+            response_seconds = max(0.0, (voted_at - _utc(trial.served_at)).total_seconds())
+        comment = (comment or "").strip()[:MAX_COMMENT] or None
+        if trial.kind == "pair":
+            winner, correct = {"A": trial.system_a, "B": trial.system_b, "none": TIE}[answer], None
+        else:
+            winner, correct = None, (answer == "person") == (trial.system_a == REAL)
+        values = {f.name: getattr(trial, f.name) for f in fields(TrialRecord) if f.name != "token"}
+        values.update(trial_token=token, answer=answer, winner=winner, correct=correct, comment=comment,
+                      response_seconds=float(response_seconds), voted_at=voted_at)
+        try:
+            with self._write() as conn:
+                conn.execute(insert(votes).values(**values))
+        except IntegrityError:
+            return self.get_vote(token)  # a concurrent submit of the same trial got there first
+        return replace(self.get_vote(token), duplicate=False)
+
+    def get_vote(self, token: str) -> Vote | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(votes).where(votes.c.trial_token == token)).first()
+        return None if row is None else _record(Vote, row, token=token, duplicate=True)
+
+    def votes(self, study_id: str | None = None) -> list[Vote]:
+        """Every vote (of one study, or all), in the order stored."""
+        q = select(votes).order_by(votes.c.id)
+        if study_id is not None:
+            q = q.where(votes.c.study_id == study_id)
+        with self.engine.connect() as conn:
+            return [_record(Vote, row, token=row.trial_token) for row in conn.execute(q)]
+
+    def vote_count(self, study_id: str | None = None) -> int:
+        q = select(func.count()).select_from(votes)
+        if study_id is not None:
+            q = q.where(votes.c.study_id == study_id)
+        with self.engine.connect() as conn:
+            return int(conn.execute(q).scalar())
+
+
+class _WriteTx:
+    """`with _WriteTx(engine) as conn:` one committed write transaction (BEGIN IMMEDIATE on SQLite)."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def __enter__(self):
+        self.conn = self.engine.connect().execution_options(write=True)
+        self.tx = self.conn.begin()
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                self.tx.commit()
+            else:
+                self.tx.rollback()
+        finally:
+            self.conn.close()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def open_store(url: str | None = None) -> VoteStore:
+    """The store the app uses: `url`, else $MUSICGEN_DB_URL, else the SQLite file under $MUSICGEN_DATA."""
+    return VoteStore(url)

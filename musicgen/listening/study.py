@@ -1,0 +1,239 @@
+"""A listening study: which systems take part, the settings of every clip, the question asked.
+
+A study is plain data (`StudySpec`), read from a small TOML file (`load_study`) or built from a dict by
+the organiser page (`StudySpec.from_dict`). Two kinds:
+
+* ``pair``: two clips per trial, labelled only A and B; answers A, B or no preference.
+* ``identify``: one clip per trial, "person or machine?" (the Human-or-AI game); needs ``real``.
+
+The system ``real`` stands for opening excerpts of held-out (test split) pieces of a corpus; every
+other system is a checkpoint id. Example (see studies/example.toml)::
+
+    id = "bach-2026"
+    kind = "pair"
+    systems = ["markov", "A-lstm", "real"]
+    trials_per_participant = 10
+    question = "Which is more musical?"
+    consent = "You will hear pairs of short piano clips ..."
+
+    [clip]
+    seconds = 20          # every clip is cut to this length (or the shorter clip's), with a fade
+    temperature = 1.0
+    primer = "none"
+
+    [clip.overrides.A-lstm]   # optional per-system sampling settings
+    temperature = 0.9
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+REAL = "real"
+KINDS = ("pair", "identify")
+MAX_TRIALS = 200
+MAX_CLIP_SECONDS = 120.0
+_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_TOP_KEYS = {"id", "kind", "title", "systems", "trials_per_participant", "question", "consent", "corpus", "clip"}
+_CLIP_KEYS = {"seconds", "temperature", "top_k", "top_p", "primer", "overrides"}
+_OVERRIDE_KEYS = {"temperature", "top_k", "top_p"}
+DEFAULT_QUESTIONS = {"pair": "Which clip is more musical?", "identify": "Was this composed by a person or a machine?"}
+
+
+class StudyError(ValueError):
+    """A study spec is invalid; the message names the field and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How one model samples its clips (a real piece ignores these)."""
+
+    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float | None = None
+
+
+@dataclass(frozen=True)
+class ClipSettings:
+    """Settings shared by every clip of a study, plus optional per-system sampling overrides."""
+
+    seconds: float = 20.0
+    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float | None = None
+    primer: str = "none"
+    overrides: tuple[tuple[str, Sampling], ...] = ()
+
+    def sampling_for(self, system: str) -> Sampling:
+        return dict(self.overrides).get(system, Sampling(self.temperature, self.top_k, self.top_p))
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    id: str
+    systems: tuple[str, ...]
+    kind: str = "pair"
+    title: str = ""
+    trials_per_participant: int = 10
+    question: str = ""
+    consent: str = ""
+    corpus: str | None = None  # corpus of the `real` pieces; None: the corpus the models were trained on
+    clip: ClipSettings = field(default_factory=ClipSettings)
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The checkpoint ids (every system but `real`)."""
+        return tuple(s for s in self.systems if s != REAL)
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every unordered pair of systems, each as a sorted tuple (pair studies)."""
+        s = sorted(self.systems)
+        return [(a, b) for i, a in enumerate(s) for b in s[i + 1:]]
+
+    # ---- conversion ---------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: dict) -> StudySpec:
+        """Validate and build; raises StudyError naming the first bad field."""
+        if not isinstance(data, dict):
+            raise StudyError(f"a study must be a table/dict, not {type(data).__name__}")
+        _no_unknown(data, _TOP_KEYS, "study")
+        sid = data.get("id")
+        if not isinstance(sid, str) or not _ID.fullmatch(sid):
+            raise StudyError(f"id: {sid!r} must be 1-64 characters of a-z, 0-9, '-' or '_', starting with a letter "
+                             "or digit")
+        kind = data.get("kind", "pair")
+        if kind not in KINDS:
+            raise StudyError(f"kind: {kind!r} must be one of {', '.join(KINDS)}")
+        systems = _systems(data.get("systems"), kind)
+        trials = data.get("trials_per_participant", 10)
+        if isinstance(trials, bool) or not isinstance(trials, int) or not 1 <= trials <= MAX_TRIALS:
+            raise StudyError(f"trials_per_participant: {trials!r} must be a whole number from 1 to {MAX_TRIALS}")
+        texts = {k: data.get(k, "") for k in ("title", "question", "consent")}
+        for k, v in texts.items():
+            if not isinstance(v, str):
+                raise StudyError(f"{k}: must be text, not {type(v).__name__}")
+        question = texts["question"].strip() or DEFAULT_QUESTIONS[kind]
+        corpus = data.get("corpus")
+        if corpus is not None and (not isinstance(corpus, str) or not corpus.strip()):
+            raise StudyError(f"corpus: {corpus!r} must be a corpus name such as 'bach-chorales'")
+        clip = _clip(data.get("clip", {}), systems)
+        return cls(id=sid, systems=systems, kind=kind, title=texts["title"].strip(), trials_per_participant=trials,
+                   question=question, consent=texts["consent"].strip(), corpus=corpus, clip=clip)
+
+    def to_dict(self) -> dict:
+        """Plain data (JSON/TOML-able); `StudySpec.from_dict(spec.to_dict()) == spec`."""
+        d = asdict(self)
+        d["systems"] = list(self.systems)
+        clip = {k: v for k, v in d["clip"].items() if k != "overrides" and v is not None}
+        if self.clip.overrides:
+            clip["overrides"] = {s: {k: v for k, v in asdict(o).items() if v is not None}
+                                 for s, o in self.clip.overrides}
+        d["clip"] = clip
+        return {k: v for k, v in d.items() if v is not None}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    def missing_checkpoints(self) -> list[str]:
+        """Model systems with no checkpoint under checkpoints_dir() (empty list: all present)."""
+        from musicgen.checkpoints import list_checkpoint_ids
+
+        known = set(list_checkpoint_ids())
+        return [m for m in self.models if m not in known]
+
+
+def load_study(path: str | Path) -> StudySpec:
+    """Read one study from a TOML file; errors name the file and the field."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise StudyError(f"{path}: not valid TOML ({e})") from None
+    except OSError as e:
+        raise StudyError(f"{path}: cannot read ({e.strerror})") from None
+    try:
+        return StudySpec.from_dict(data)
+    except StudyError as e:
+        raise StudyError(f"{path}: {e}") from None
+
+
+def load_studies(folder: str | Path) -> dict[str, StudySpec]:
+    """Every `*.toml` study in a folder, by id (two files with the same id are an error)."""
+    studies: dict[str, StudySpec] = {}
+    for path in sorted(Path(folder).glob("*.toml")):
+        spec = load_study(path)
+        if spec.id in studies:
+            raise StudyError(f"{path}: study id {spec.id!r} is used by another file in {folder}")
+        studies[spec.id] = spec
+    return studies
+
+
+# ---- validation helpers -------------------------------------------------------------------------
+def _no_unknown(data: dict, allowed: set[str], where: str) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise StudyError(f"{where}: unknown field(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
+
+
+def _systems(value, kind: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(s, str) and s.strip() for s in value):
+        raise StudyError(f"systems: {value!r} must be a list of checkpoint ids and/or {REAL!r}")
+    systems = tuple(s.strip() for s in value)
+    dupes = sorted({s for s in systems if systems.count(s) > 1})
+    if dupes:
+        raise StudyError(f"systems: {', '.join(dupes)} listed twice")
+    if kind == "pair" and len(systems) < 2:
+        raise StudyError("systems: a pair study needs at least two systems")
+    if kind == "identify" and (REAL not in systems or len(systems) < 2):
+        raise StudyError(f"systems: an identify study needs {REAL!r} and at least one model")
+    return systems
+
+
+def _number(value, name: str, low: float, high: float, *, integer: bool = False):
+    ok = isinstance(value, int) if integer else isinstance(value, (int, float))
+    if isinstance(value, bool) or not ok or not (low <= value <= high) or not math.isfinite(value):
+        kind = "a whole number" if integer else "a number"
+        raise StudyError(f"{name}: {value!r} must be {kind} from {low:g} to {high:g}")
+    return value if integer else float(value)
+
+
+def _sampling(data: dict, where: str, defaults: Sampling) -> Sampling:
+    from musicgen.sampling import TEMPERATURE_RANGE
+
+    t = _number(data.get("temperature", defaults.temperature), f"{where}.temperature", *TEMPERATURE_RANGE)
+    k = data.get("top_k", defaults.top_k)
+    k = None if k in (None, 0) else _number(k, f"{where}.top_k", 1, 100_000, integer=True)
+    p = data.get("top_p", defaults.top_p)
+    p = None if p is None else _number(p, f"{where}.top_p", 0.01, 1.0)
+    return Sampling(temperature=t, top_k=k, top_p=p)
+
+
+def _clip(data, systems: tuple[str, ...]) -> ClipSettings:
+    if not isinstance(data, dict):
+        raise StudyError("clip: must be a table ([clip] in TOML)")
+    _no_unknown(data, _CLIP_KEYS, "clip")
+    seconds = _number(data.get("seconds", 20.0), "clip.seconds", 1.0, MAX_CLIP_SECONDS)
+    primer = data.get("primer", "none")
+    if primer != "none":
+        raise StudyError(f"clip.primer: {primer!r} is not supported yet; use \"none\" (clips start from scratch)")
+    base = _sampling(data, "clip", Sampling())
+    overrides = data.get("overrides", {})
+    if not isinstance(overrides, dict):
+        raise StudyError("clip.overrides: must be a table of per-system tables")
+    pairs = []
+    for system, o in sorted(overrides.items()):
+        where = f"clip.overrides.{system}"
+        if system not in systems or system == REAL:
+            raise StudyError(f"{where}: {system!r} is not one of the study's models ({', '.join(systems)})")
+        if not isinstance(o, dict):
+            raise StudyError(f"{where}: must be a table")
+        _no_unknown(o, _OVERRIDE_KEYS, where)
+        pairs.append((system, _sampling(o, where, base)))
+    return ClipSettings(seconds=seconds, temperature=base.temperature, top_k=base.top_k, top_p=base.top_p,
+                        primer=primer, overrides=tuple(pairs))
