@@ -47,6 +47,11 @@ class TokenBatches:
     def windows_per_epoch(self) -> int:
         return max(1, (len(self.stream) - 1) // self.window)
 
+    examples_per_epoch = windows_per_epoch
+
+    def describe(self) -> str:
+        return f"{len(self.stream)} tokens in {self.windows_per_epoch()} windows of {self.window}"
+
     def epoch(self, generator: torch.Generator) -> Iterator[torch.Tensor]:
         """Shuffled (batch, window + 1) slices covering the stream once; targets are inputs shifted."""
         n = self.windows_per_epoch()

@@ -16,10 +16,9 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from musicgen.batches import TokenBatches
 from musicgen.checkpoints import checkpoints_dir, save_checkpoint
 from musicgen.data import load_corpus, toy_corpus
-from musicgen.models import build_model
+from musicgen.models import MODELS, build_model
 from musicgen.presets import Preset
 from musicgen.representations import representation_from_card
 
@@ -44,15 +43,13 @@ def pick_device(name: str) -> torch.device:
 
 
 def make_data(preset: Preset, representation):
+    """(corpus, train, valid, test batches); the family decides how pieces become batches."""
     corpus = toy_corpus() if preset.corpus == "toy" else load_corpus(preset.corpus)
+    make = MODELS[preset.family].make_batches
     t = preset.train
-
-    def batches(part: str, augment: bool, window: int = t.window) -> TokenBatches:
-        return TokenBatches.from_pieces(representation, corpus.subset(part), window=window,
-                                        batch_size=t.batch_size, augment=augment)
-
-    return (corpus, batches("train", t.augment_transpose), batches("valid", False),
-            batches("test", False, NLL_WINDOW))
+    return (corpus, make(representation, corpus.subset("train"), train=t, augment=t.augment_transpose),
+            make(representation, corpus.subset("valid"), train=t, augment=False),
+            make(representation, corpus.subset("test"), train=t, augment=False, window=NLL_WINDOW))
 
 
 def _finite(parts: dict) -> dict:
@@ -103,7 +100,7 @@ def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True,
 
     started = time.monotonic()
     elapsed = lambda: elapsed_before + time.monotonic() - started  # noqa: E731
-    total = max_steps or (t.max_epochs or 1) * math.ceil(train_b.windows_per_epoch() / t.batch_size)
+    total = max_steps or (t.max_epochs or 1) * math.ceil(train_b.examples_per_epoch() / t.batch_size)
     bar = tqdm(total=total, initial=step, desc=f"train {preset.id}", disable=not progress, unit="step")
     model.train()
     stop, running = False, {}
@@ -148,7 +145,7 @@ def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True,
         "sampling": {"defaults": preset.sampling_defaults, "temperature_meaning": model.temperature_meaning},
         "training": {"preset": preset.id, "corpus": corpus.name, "split_sha": corpus.split_digest(),
                      "split_sizes": {k: len(v) for k, v in corpus.split.items()},
-                     "train_tokens": int(len(train_b.stream)), "steps": step, "epochs": epoch,
+                     "train_examples": train_b.describe(), "steps": step, "epochs": epoch,
                      "seconds": round(elapsed(), 1), "device": str(device), "threads": torch.get_num_threads(),
                      "train_config": {k: getattr(t, k) for k in t.__dataclass_fields__},
                      "final_valid_loss": valid_loss, "test_nll_per_token": test_loss,

@@ -19,13 +19,38 @@ Nothing in a `BlindTrial` names a system, a seed or a file; the mapping stays in
 """
 
 from musicgen.listening.clips import clip_notes, describe_system
-from musicgen.listening.results import (AnsweredTrial, ParticipantSummary, StudyResults, participant_summary,
-                                        study_results)
-from musicgen.listening.schedule import (BlindTrial, Progress, StudyExhausted, new_participant_id, prepare_trial,
-                                         progress, reveal, submit_vote)
-from musicgen.listening.stats import (Identification, PairResult, Proportion, RankedSystem, WinMatrix,
-                                      bradley_terry, bradley_terry_ranking, identification, pair_results,
-                                      proportion, votes_csv, wilson_interval, win_matrix)
+from musicgen.listening.results import (
+                                        AnsweredTrial,
+                                        ParticipantSummary,
+                                        StudyResults,
+                                        participant_summary,
+                                        study_results,
+)
+from musicgen.listening.schedule import (
+                                        BlindTrial,
+                                        Progress,
+                                        StudyExhausted,
+                                        new_participant_id,
+                                        prepare_trial,
+                                        progress,
+                                        reveal,
+                                        submit_vote,
+)
+from musicgen.listening.stats import (
+                                        Identification,
+                                        PairResult,
+                                        Proportion,
+                                        RankedSystem,
+                                        WinMatrix,
+                                        bradley_terry,
+                                        bradley_terry_ranking,
+                                        identification,
+                                        pair_results,
+                                        proportion,
+                                        votes_csv,
+                                        wilson_interval,
+                                        win_matrix,
+)
 from musicgen.listening.store import ANSWERS, TIE, TrialRecord, Vote, VoteStore, default_db_url, open_store
 from musicgen.listening.study import REAL, ClipSettings, Sampling, StudyError, StudySpec, load_studies, load_study
 

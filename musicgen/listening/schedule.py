@@ -21,7 +21,7 @@ import hmac
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 from musicgen.listening import clips
 from musicgen.listening.store import ANSWERS, TrialRecord, Vote, VoteStore

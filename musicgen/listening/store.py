@@ -17,109 +17,35 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from dataclasses import dataclass, fields, replace
-from datetime import datetime, UTC
+from dataclasses import fields, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import (JSON, Boolean, Column, DateTime, Float, ForeignKey, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint, create_engine, event, func, insert, select)
+from sqlalchemy import create_engine, event, func, insert, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from musicgen.listening.schema import (
+    ANSWERS,
+    MAX_COMMENT,
+    TIE,
+    TrialRecord,
+    Vote,
+    meta,
+    metadata,
+    studies,
+    to_record,
+    trials,
+    utc,
+    votes,
+)
 from musicgen.listening.study import REAL, StudySpec
+
+__all__ = ["ANSWERS", "TIE", "TrialRecord", "Vote", "VoteStore", "default_db_url", "open_store"]
 
 DATA_ENV, DB_URL_ENV = "MUSICGEN_DATA", "MUSICGEN_DB_URL"
 SQLITE_FILE = "listening.sqlite"
 BUSY_TIMEOUT_MS = 30_000
-ANSWERS = {"pair": ("A", "B", "none"), "identify": ("person", "machine")}
-TIE = "tie"
-MAX_COMMENT = 2000
-
-metadata = MetaData()
-studies = Table("studies", metadata,
-                Column("id", String(64), primary_key=True),
-                Column("spec", JSON, nullable=False),
-                Column("created_at", DateTime(timezone=True), nullable=False))
-meta = Table("meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text, nullable=False))
-_SIDES = [Column("system_a", String(128), nullable=False), Column("seed_a", Integer, nullable=False),
-          Column("settings_a", JSON, nullable=False), Column("system_b", String(128)), Column("seed_b", Integer),
-          Column("settings_b", JSON), Column("soundfont", String(256), nullable=False),
-          Column("sample_rate", Integer, nullable=False)]
-trials = Table("trials", metadata,
-               Column("token", String(64), primary_key=True),
-               Column("study_id", String(64), ForeignKey("studies.id"), nullable=False, index=True),
-               Column("participant_id", String(64), nullable=False),
-               Column("number", Integer, nullable=False),
-               Column("kind", String(16), nullable=False),
-               *[c.copy() for c in _SIDES],
-               Column("served_at", DateTime(timezone=True), nullable=False),
-               UniqueConstraint("study_id", "participant_id", "number", name="one_trial_per_slot"))
-votes = Table("votes", metadata,
-              Column("id", Integer, primary_key=True, autoincrement=True),
-              Column("trial_token", String(64), ForeignKey("trials.token"), nullable=False, unique=True),
-              Column("study_id", String(64), nullable=False, index=True),
-              Column("participant_id", String(64), nullable=False),
-              Column("number", Integer, nullable=False),
-              Column("kind", String(16), nullable=False),
-              *[c.copy() for c in _SIDES],
-              Column("answer", String(16), nullable=False),
-              Column("winner", String(128)),  # pair: the chosen system, or "tie"
-              Column("correct", Boolean),  # identify: whether person/machine was right
-              Column("comment", Text),
-              Column("response_seconds", Float),
-              Column("served_at", DateTime(timezone=True), nullable=False),
-              Column("voted_at", DateTime(timezone=True), nullable=False))
-
-
-@dataclass(frozen=True)
-class TrialRecord:
-    """A served trial as the server knows it (never handed to the page before the vote)."""
-
-    token: str
-    study_id: str
-    participant_id: str
-    number: int
-    kind: str
-    system_a: str
-    seed_a: int
-    settings_a: dict
-    system_b: str | None
-    seed_b: int | None
-    settings_b: dict | None
-    soundfont: str
-    sample_rate: int
-    served_at: datetime
-
-    @property
-    def clips(self) -> list[tuple[str, int, dict]]:
-        """(system, seed, settings) per side, A first."""
-        sides = [(self.system_a, self.seed_a, self.settings_a)]
-        return sides + ([(self.system_b, self.seed_b, self.settings_b)] if self.system_b is not None else [])
-
-
-@dataclass(frozen=True)
-class Vote(TrialRecord):
-    """A stored vote with its full provenance. `duplicate`: this submit found the vote already stored."""
-
-    id: int = 0
-    answer: str = ""
-    winner: str | None = None
-    correct: bool | None = None
-    comment: str | None = None
-    response_seconds: float | None = None
-    voted_at: datetime | None = None
-    duplicate: bool = False
-
-
-def _utc(value):
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
-def _record(cls, row, **extra):
-    names = {f.name for f in fields(cls)}
-    return cls(**{k: _utc(v) for k, v in row._mapping.items() if k in names}, **extra)
 
 
 def default_db_url() -> str:
@@ -244,12 +170,12 @@ class VoteStore:
                                                         trials.c.number == record.number)).first()
             if row is None:
                 raise
-            return _record(TrialRecord, row)
+            return to_record(TrialRecord, row)
 
     def get_trial(self, token: str) -> TrialRecord | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(trials).where(trials.c.token == token)).first()
-        return None if row is None else _record(TrialRecord, row)
+        return None if row is None else to_record(TrialRecord, row)
 
     def participant_trials(self, study_id: str, participant_id: str) -> list[tuple[TrialRecord, bool]]:
         """(trial, voted) for every trial served to a participant, in order."""
@@ -258,7 +184,7 @@ class VoteStore:
              .where(trials.c.study_id == study_id, trials.c.participant_id == participant_id)
              .order_by(trials.c.number))
         with self.engine.connect() as conn:
-            return [(_record(TrialRecord, row), bool(row.voted)) for row in conn.execute(q)]
+            return [(to_record(TrialRecord, row), bool(row.voted)) for row in conn.execute(q)]
 
     def system_counts(self, study_id: str) -> dict[tuple[str, ...], tuple[int, int]]:
         """(votes, trials served) per sorted system tuple: a pair, or a 1-tuple in identify studies."""
@@ -281,7 +207,7 @@ class VoteStore:
         (identify). A second submit for the same token returns the stored vote with duplicate=True."""
         existing = self.get_vote(token)
         if existing is not None:
-            return existing
+            return replace(existing, duplicate=True)
         trial = self.get_trial(token)
         if trial is None:
             raise KeyError("unknown trial token")
@@ -289,7 +215,7 @@ class VoteStore:
             raise ValueError(f"answer must be one of {', '.join(ANSWERS[trial.kind])}, not {answer!r}")
         voted_at = _now()
         if response_seconds is None:
-            response_seconds = max(0.0, (voted_at - _utc(trial.served_at)).total_seconds())
+            response_seconds = max(0.0, (voted_at - utc(trial.served_at)).total_seconds())
         comment = (comment or "").strip()[:MAX_COMMENT] or None
         if trial.kind == "pair":
             winner, correct = {"A": trial.system_a, "B": trial.system_b, "none": TIE}[answer], None
@@ -302,13 +228,13 @@ class VoteStore:
             with self._write() as conn:
                 conn.execute(insert(votes).values(**values))
         except IntegrityError:
-            return self.get_vote(token)  # a concurrent submit of the same trial got there first
-        return replace(self.get_vote(token), duplicate=False)
+            return replace(self.get_vote(token), duplicate=True)  # a concurrent submit got there first
+        return self.get_vote(token)
 
     def get_vote(self, token: str) -> Vote | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(votes).where(votes.c.trial_token == token)).first()
-        return None if row is None else _record(Vote, row, token=token, duplicate=True)
+        return None if row is None else to_record(Vote, row, token=token)
 
     def votes(self, study_id: str | None = None) -> list[Vote]:
         """Every vote (of one study, or all), in the order stored."""
@@ -316,7 +242,7 @@ class VoteStore:
         if study_id is not None:
             q = q.where(votes.c.study_id == study_id)
         with self.engine.connect() as conn:
-            return [_record(Vote, row, token=row.trial_token) for row in conn.execute(q)]
+            return [to_record(Vote, row, token=row.trial_token) for row in conn.execute(q)]
 
     def vote_count(self, study_id: str | None = None) -> int:
         q = select(func.count()).select_from(votes)

@@ -34,6 +34,15 @@ class MusicModel(nn.Module):
         self.representation = representation
 
     # ---- training -----------------------------------------------------------------------------
+    @classmethod
+    def make_batches(cls, representation, pieces, *, train, augment: bool, window: int | None = None):
+        """Pieces → an object with `epoch(generator)`, `sequential()`, `examples_per_epoch()` and
+        `describe()`. Token families use windows of the token stream; others override this."""
+        from musicgen.batches import TokenBatches
+
+        return TokenBatches.from_pieces(representation, pieces, window=window or train.window,
+                                        batch_size=train.batch_size, augment=augment)
+
     def loss(self, batch) -> dict[str, torch.Tensor]:
         """{'loss': scalar tensor to minimise, other parts...}."""
         raise NotImplementedError

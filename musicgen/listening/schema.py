@@ -1,0 +1,124 @@
+"""The store's tables and the records read from them (SQLAlchemy Core; see store.py for the engine).
+
+`trials` is the server-side blinding map (token -> system, seed and settings per side); `votes` copies its
+trial's provenance, so the votes table alone is the full record of a study.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+ANSWERS = {"pair": ("A", "B", "none"), "identify": ("person", "machine")}
+TIE = "tie"
+MAX_COMMENT = 2000
+
+metadata = MetaData()
+studies = Table("studies", metadata,
+                Column("id", String(64), primary_key=True),
+                Column("spec", JSON, nullable=False),
+                Column("created_at", DateTime(timezone=True), nullable=False))
+meta = Table("meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text, nullable=False))
+
+
+def _sides() -> list[Column]:
+    """The provenance columns shared by trials and votes (new Column objects for each table)."""
+    return [Column("system_a", String(128), nullable=False), Column("seed_a", Integer, nullable=False),
+            Column("settings_a", JSON, nullable=False), Column("system_b", String(128)), Column("seed_b", Integer),
+            Column("settings_b", JSON), Column("soundfont", String(256), nullable=False),
+            Column("sample_rate", Integer, nullable=False)]
+
+
+trials = Table("trials", metadata,
+               Column("token", String(64), primary_key=True),
+               Column("study_id", String(64), ForeignKey("studies.id"), nullable=False, index=True),
+               Column("participant_id", String(64), nullable=False),
+               Column("number", Integer, nullable=False),
+               Column("kind", String(16), nullable=False),
+               *_sides(),
+               Column("served_at", DateTime(timezone=True), nullable=False),
+               UniqueConstraint("study_id", "participant_id", "number", name="one_trial_per_slot"))
+votes = Table("votes", metadata,
+              Column("id", Integer, primary_key=True, autoincrement=True),
+              Column("trial_token", String(64), ForeignKey("trials.token"), nullable=False, unique=True),
+              Column("study_id", String(64), nullable=False, index=True),
+              Column("participant_id", String(64), nullable=False),
+              Column("number", Integer, nullable=False),
+              Column("kind", String(16), nullable=False),
+              *_sides(),
+              Column("answer", String(16), nullable=False),
+              Column("winner", String(128)),  # pair: the chosen system, or "tie"
+              Column("correct", Boolean),  # identify: whether person/machine was right
+              Column("comment", Text),
+              Column("response_seconds", Float),
+              Column("served_at", DateTime(timezone=True), nullable=False),
+              Column("voted_at", DateTime(timezone=True), nullable=False))
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """A served trial as the server knows it (never handed to the page before the vote)."""
+
+    token: str
+    study_id: str
+    participant_id: str
+    number: int
+    kind: str
+    system_a: str
+    seed_a: int
+    settings_a: dict
+    system_b: str | None
+    seed_b: int | None
+    settings_b: dict | None
+    soundfont: str
+    sample_rate: int
+    served_at: datetime
+
+    @property
+    def clips(self) -> list[tuple[str, int, dict]]:
+        """(system, seed, settings) per side, A first."""
+        sides = [(self.system_a, self.seed_a, self.settings_a)]
+        return sides + ([(self.system_b, self.seed_b, self.settings_b)] if self.system_b is not None else [])
+
+
+@dataclass(frozen=True)
+class Vote(TrialRecord):
+    """A stored vote with its full provenance. `duplicate`: this submit found the vote already stored."""
+
+    id: int = 0
+    answer: str = ""
+    winner: str | None = None
+    correct: bool | None = None
+    comment: str | None = None
+    response_seconds: float | None = None
+    voted_at: datetime | None = None
+    duplicate: bool = False
+
+
+
+def utc(value):
+    """SQLite hands back naive datetimes: they were stored as UTC."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def to_record(cls, row, **extra):
+    """A TrialRecord or Vote from a result row (only the dataclass's own fields are read)."""
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: utc(v) for k, v in row._mapping.items() if k in names}, **extra)
