@@ -72,6 +72,22 @@ _register(Preset(
 ))
 
 _register(Preset(
+    id="B-lstm", system="B-lstm", family="lstm",
+    title="Small next-note LSTM",
+    description=(
+        "The same kind of note-by-note predictor as the next-note LSTM, but much smaller: two LSTM layers "
+        "of 128 units instead of three of 256. Study B's big LSTM barely learned and the study suggested a "
+        "smaller model; this one answers that question on the same Bach chorales, tokens and split."),
+    limitations=(
+        "Same tokens and data as A-lstm, so the two compare directly (held-out NLL, evaluate). Study B "
+        "trained on classical piano music; we use the chorales so the comparison is fair. Smaller means "
+        "less capacity for harmony: expect more wrong notes than A-lstm at the same temperature."),
+    model_config={"embed_dim": 64, "hidden": 128, "layers": 2, "dense": 128, "dropout": 0.3},
+    train=TrainConfig(batch_size=32, window=128, lr=3e-3, max_steps=5000, max_seconds=20 * 60,
+                      eval_every=250, log_every=25, threads=1),
+))
+
+_register(Preset(
     id="markov", system="markov", family="markov",
     title="Markov chain (baseline)",
     description=(
