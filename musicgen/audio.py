@@ -137,6 +137,13 @@ def encode_mp3(clip: Clip) -> bytes:
     return _encode(clip, "MP3", "MPEG_LAYER_III")
 
 
+def encode_blind(clip: Clip) -> bytes:
+    """Constant-bitrate MP3 (~80 kbit/s mono) for blind trials: clips of equal length give files of
+    exactly equal size whatever they contain, so a participant cannot tell systems apart by the bytes
+    (variable-bitrate Vorbis sizes follow the content, and busier models make bigger files)."""
+    return _encode(clip, "MP3", "MPEG_LAYER_III", bitrate_mode="CONSTANT", compression_level=0.5)
+
+
 def encode_wav(clip: Clip) -> bytes:
     """16-bit PCM WAV: a 44-byte header (fmt + data chunks), no metadata."""
     return _encode(clip, "WAV", "PCM_16")

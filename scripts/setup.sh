@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 SYSTEM_PACKAGES=(libfluidsynth3 fluid-soundfont-gm)
 if [[ "${MUSICGEN_SETUP_EXTRA:-}" == "test" ]]; then
-  SYSTEM_PACKAGES+=()  # test-only system packages go here
+  # PostgreSQL: the vote store's tests start a throwaway server; chromium: the browser tests.
+  SYSTEM_PACKAGES+=(postgresql chromium)
 fi
 
 missing=()

@@ -10,56 +10,96 @@ What a page calls (everything else is internal)::
     pid = L.new_participant_id()                  # keep in the browser session
     trial = L.prepare_trial(store, study_id, pid) # BlindTrial (token, number/total, labels, OGG bytes) or None
     vote = L.submit_vote(store, trial.token, "A", comment="...")   # stored once; now it may be revealed
+    L.reveal(store, token)                        # the stored Vote (PermissionError before the vote)
+    L.progress(store, study_id, pid)              # Progress(answered, total, done)
     L.describe_system(vote.system_a)              # title + one-line description for the reveal
     L.clip_notes(vote.system_a, vote.seed_a, vote.settings_a)      # notes for a piano roll (after the vote)
     L.participant_summary(store, study_id, pid)   # the final reveal, next to everyone's votes
     L.study_results(store, study_id)              # Results page: pairs, matrix, ranking, identification, csv()
 
-Nothing in a `BlindTrial` names a system, a seed or a file; the mapping stays in the store.
+Nothing in a `BlindTrial` names a system, a seed or a file; the mapping stays in the store. Pages must
+not show a participant the text of an exception raised while preparing a trial (it may name a model).
+Identify studies ("Human or AI?") use the same calls: one clip, answers "person"/"machine",
+`vote.correct` and `participant_summary(...).correct` for the running score.
 """
 
 from musicgen.listening.clips import clip_notes, describe_system
 from musicgen.listening.results import (
-                                        AnsweredTrial,
-                                        ParticipantSummary,
-                                        StudyResults,
-                                        participant_summary,
-                                        study_results,
+    AnsweredTrial,
+    ParticipantSummary,
+    StudyResults,
+    participant_summary,
+    study_results,
 )
 from musicgen.listening.schedule import (
-                                        BlindTrial,
-                                        Progress,
-                                        StudyExhausted,
-                                        new_participant_id,
-                                        prepare_trial,
-                                        progress,
-                                        reveal,
-                                        submit_vote,
+    BlindTrial,
+    Progress,
+    StudyExhausted,
+    new_participant_id,
+    prepare_trial,
+    progress,
+    reveal,
+    submit_vote,
 )
 from musicgen.listening.stats import (
-                                        Identification,
-                                        PairResult,
-                                        Proportion,
-                                        RankedSystem,
-                                        WinMatrix,
-                                        bradley_terry,
-                                        bradley_terry_ranking,
-                                        identification,
-                                        pair_results,
-                                        proportion,
-                                        votes_csv,
-                                        wilson_interval,
-                                        win_matrix,
+    Identification,
+    PairResult,
+    Proportion,
+    RankedSystem,
+    WinMatrix,
+    bradley_terry,
+    bradley_terry_ranking,
+    identification,
+    pair_results,
+    proportion,
+    votes_csv,
+    wilson_interval,
+    win_matrix,
 )
 from musicgen.listening.store import ANSWERS, TIE, TrialRecord, Vote, VoteStore, default_db_url, open_store
 from musicgen.listening.study import REAL, ClipSettings, Sampling, StudyError, StudySpec, load_studies, load_study
 
 __all__ = [
-    "ANSWERS", "REAL", "TIE", "AnsweredTrial", "BlindTrial", "ClipSettings", "Identification", "PairResult",
-    "ParticipantSummary", "Progress", "Proportion", "RankedSystem", "Sampling", "StudyError", "StudyExhausted",
-    "StudyResults", "StudySpec", "TrialRecord", "Vote", "VoteStore", "WinMatrix", "bradley_terry",
-    "bradley_terry_ranking", "clip_notes", "default_db_url", "describe_system", "identification", "load_studies",
-    "load_study", "new_participant_id", "open_store", "pair_results", "participant_summary", "prepare_trial",
-    "progress", "proportion", "reveal", "study_results", "submit_vote", "votes_csv", "wilson_interval",
+    "ANSWERS",
+    "REAL",
+    "TIE",
+    "AnsweredTrial",
+    "BlindTrial",
+    "ClipSettings",
+    "Identification",
+    "PairResult",
+    "ParticipantSummary",
+    "Progress",
+    "Proportion",
+    "RankedSystem",
+    "Sampling",
+    "StudyError",
+    "StudyExhausted",
+    "StudyResults",
+    "StudySpec",
+    "TrialRecord",
+    "Vote",
+    "VoteStore",
+    "WinMatrix",
+    "bradley_terry",
+    "bradley_terry_ranking",
+    "clip_notes",
+    "default_db_url",
+    "describe_system",
+    "identification",
+    "load_studies",
+    "load_study",
+    "new_participant_id",
+    "open_store",
+    "pair_results",
+    "participant_summary",
+    "prepare_trial",
+    "progress",
+    "proportion",
+    "reveal",
+    "study_results",
+    "submit_vote",
+    "votes_csv",
+    "wilson_interval",
     "win_matrix",
 ]

@@ -73,8 +73,8 @@ def clip_notes(system: str, seed: int, settings: dict) -> NoteSequence:
     if checkpoint.card["weights_sha256"] != settings["weights_sha256"]:
         raise RuntimeError(f"checkpoint {system} changed since this trial was made (weights differ); "
                            "restore the old checkpoint or start a new study")
-    request = Request(model=system, seed=int(seed), temperature=settings["temperature"], length=f"{settings['seconds']:g}s",
-                      top_k=settings["top_k"], top_p=settings["top_p"])
+    request = Request(model=system, seed=int(seed), temperature=settings["temperature"],
+                      length=f"{settings['seconds']:g}s", top_k=settings["top_k"], top_p=settings["top_p"])
     return generate(checkpoint, request)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ SAMPLE_RATE = 22050
 FADE_SECONDS = 0.5
 _AUDIO_CACHE: OrderedDict[str, tuple[bytes, ...]] = OrderedDict()  # token -> encoded clips (this process)
 _AUDIO_CACHE_SIZE = 32
+_AUDIO_LOCK = threading.Lock()  # Streamlit serves sessions from threads of one process
 
 
 class StudyExhausted(RuntimeError):
@@ -54,7 +56,7 @@ class BlindTrial:
     labels: tuple[str, ...]
     answers: tuple[str, ...]
     audio: tuple[bytes, ...]
-    mime: str = "audio/ogg"
+    mime: str = "audio/mpeg"
 
 
 @dataclass(frozen=True)
@@ -138,19 +140,21 @@ def next_trial(store: VoteStore, study_id: str, participant_id: str, *, soundfon
 
 def trial_audio(record: TrialRecord, *, soundfont: str | None = None) -> tuple[bytes, ...]:
     """Render, match (loudness, length, fade) and encode the trial's clips, A first (cached per token)."""
-    if record.token in _AUDIO_CACHE:
-        _AUDIO_CACHE.move_to_end(record.token)
-        return _AUDIO_CACHE[record.token]
-    from musicgen.audio import encode_ogg, match_clips
+    with _AUDIO_LOCK:
+        if record.token in _AUDIO_CACHE:
+            _AUDIO_CACHE.move_to_end(record.token)
+            return _AUDIO_CACHE[record.token]
+    from musicgen.audio import encode_blind, match_clips
     from musicgen.synth import render_audio
 
     rendered = [render_audio(clips.clip_notes(system, seed, settings), sample_rate=record.sample_rate,
                              soundfont=soundfont) for system, seed, settings in record.clips]
     length = min(float(record.settings_a["seconds"]), *(c.duration for c in rendered))
-    audio = tuple(encode_ogg(c) for c in match_clips(rendered, length=length, fade=FADE_SECONDS))
-    _AUDIO_CACHE[record.token] = audio
-    while len(_AUDIO_CACHE) > _AUDIO_CACHE_SIZE:
-        _AUDIO_CACHE.popitem(last=False)
+    audio = tuple(encode_blind(c) for c in match_clips(rendered, length=length, fade=FADE_SECONDS))
+    with _AUDIO_LOCK:
+        _AUDIO_CACHE[record.token] = audio
+        while len(_AUDIO_CACHE) > _AUDIO_CACHE_SIZE:
+            _AUDIO_CACHE.popitem(last=False)
     return audio
 
 

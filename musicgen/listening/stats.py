@@ -169,13 +169,13 @@ def bradley_terry_ranking(votes: list[Vote], systems: list[str] | None = None, *
     if total and n_boot:
         rng = np.random.default_rng(seed)
         draws = rng.multinomial(total, counts / total, size=n_boot)
+        tables = np.zeros((n_boot, k, k))
+        for c, (i, j, f) in enumerate(cells):
+            tables[:, i, j] += f * draws[:, c]
+            if f == 0.5:
+                tables[:, j, i] += f * draws[:, c]
         for b in range(n_boot):
-            table = np.zeros((k, k))
-            for (i, j, f), c in zip(cells, draws[b]):
-                table[i, j] += f * c
-                if f == 0.5:
-                    table[j, i] += f * c
-            boots[b] = bradley_terry(table, prior=prior, tol=1e-8)
+            boots[b] = bradley_terry(tables[b], prior=prior, tol=1e-7)
     alpha = (1 - confidence) / 2
     with np.errstate(all="ignore"):
         low = np.nanquantile(boots, alpha, axis=0) if total else np.full(k, np.nan)

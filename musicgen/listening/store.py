@@ -147,6 +147,12 @@ class VoteStore:
             raise KeyError(f"no study {study_id!r} (known: {', '.join(self.study_ids()) or 'none'})")
         return StudySpec.from_dict(row.spec)
 
+    def studies(self) -> list[StudySpec]:
+        """Every stored study, by id."""
+        with self.engine.connect() as conn:
+            return [StudySpec.from_dict(spec) for spec in conn.execute(select(studies.c.spec).order_by(studies.c.id))
+                    .scalars()]
+
     def study_ids(self) -> list[str]:
         with self.engine.connect() as conn:
             return list(conn.execute(select(studies.c.id).order_by(studies.c.id)).scalars())

@@ -8,7 +8,7 @@ import multiprocessing as mp
 import secrets
 import time
 import traceback
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -39,9 +39,9 @@ def _hammer(url, capsys, label):
     store.save_study(StudySpec.from_dict({"id": "load", "systems": ["m1", "m2"], "trials_per_participant": 100}))
     now = datetime.now(UTC)
     tokens = [[secrets.token_urlsafe(16) for _ in range(VOTES_EACH)] for _ in range(PROCESSES)]
-    rows = [dict(token=t, study_id="load", participant_id=f"p{p}", number=n + 1, kind="pair", system_a="m1",
-                 seed_a=n, settings_a={}, system_b="m2", seed_b=n, settings_b={}, soundfont="x.sf2",
-                 sample_rate=22050, served_at=now)
+    rows = [{"token": t, "study_id": "load", "participant_id": f"p{p}", "number": n + 1, "kind": "pair",
+             "system_a": "m1", "seed_a": n, "settings_a": {}, "system_b": "m2", "seed_b": n, "settings_b": {},
+             "soundfont": "x.sf2", "sample_rate": 22050, "served_at": now}
             for p, ts in enumerate(tokens) for n, t in enumerate(ts)]
     with store._write() as conn:
         conn.execute(insert(trials), rows)

@@ -3,14 +3,25 @@
 import csv
 import io
 import math
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 from scipy.optimize import minimize
 
-from musicgen.listening import (REAL, TIE, Vote, bradley_terry, bradley_terry_ranking, identification, pair_results,
-                                proportion, votes_csv, wilson_interval, win_matrix)
+from musicgen.listening import (
+    REAL,
+    TIE,
+    Vote,
+    bradley_terry,
+    bradley_terry_ranking,
+    identification,
+    pair_results,
+    proportion,
+    votes_csv,
+    wilson_interval,
+    win_matrix,
+)
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

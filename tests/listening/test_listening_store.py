@@ -1,7 +1,7 @@
 """The vote store, on SQLite and on a real PostgreSQL: round trip, idempotent votes, provenance."""
 
 import secrets
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
@@ -25,7 +25,7 @@ def test_studies_round_trip_and_conflicts(store):
     store.save_study(PAIR)  # same spec again: no-op
     store.save_study(GAME)
     assert store.get_study("pairs") == PAIR and store.get_study("game") == GAME
-    assert store.study_ids() == ["game", "pairs"]
+    assert store.study_ids() == ["game", "pairs"] and store.studies() == [GAME, PAIR]
     changed = StudySpec.from_dict({**PAIR.to_dict(), "question": "Which is nicer?"})
     with pytest.raises(ValueError, match="already exists"):
         store.save_study(changed)
