@@ -124,6 +124,8 @@ def bradley_terry(wins: np.ndarray, *, prior: float = 0.0, tol: float = 1e-10, m
     w = w + prior * (n > 0)
     n = w + w.T
     compared = n.sum(axis=1) > 0
+    if not compared.any():  # no votes at all: every strength is unknown
+        return np.full(len(compared), np.nan)
     w, n = w[np.ix_(compared, compared)], n[np.ix_(compared, compared)]
     won = w.sum(axis=1)
     p = np.ones(len(w))

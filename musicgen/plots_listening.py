@@ -1,0 +1,128 @@
+"""Plotly figures of a listening study's results (pure functions; no Streamlit, no store).
+
+Inputs are the statistics of `musicgen.listening` (`PairResult`, `WinMatrix`, `RankedSystem`,
+`Identification`); `names` optionally maps a system id to the label shown (default: the id). Empty
+inputs give a figure with an explanatory annotation, never an error.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import numpy as np
+import plotly.graph_objects as go
+
+from musicgen.plots import TEMPLATE, empty_figure
+
+CHANCE_COLOR = "#888"
+BAR_COLOR = "#4c78a8"
+NO_VOTES = "no votes yet"
+
+
+def _name(system: str, names: Mapping[str, str] | None) -> str:
+    return (names or {}).get(system, system)
+
+
+def _chance_line(fig: go.Figure, *, vertical: bool) -> None:
+    kwargs = dict(line_dash="dot", line_color=CHANCE_COLOR, annotation_text="chance (50 %)")
+    (fig.add_vline if vertical else fig.add_hline)(0.5, **kwargs)
+
+
+def _finite(x: float) -> bool:
+    return x is not None and math.isfinite(x)
+
+
+def pair_win_rates_figure(pairs, names: Mapping[str, str] | None = None, *, title: str = "") -> go.Figure:
+    """One bar per compared pair: how often the first system beat the second among decisive votes,
+    with its 95 % Wilson interval; hover shows wins, ties and the binomial test's p-value."""
+    rows = [p for p in pairs if p.a_rate.n > 0]
+    if not rows:
+        return empty_figure(NO_VOTES if not pairs else "only 'no preference' votes so far", title)
+    labels = [f"{_name(p.a, names)} vs {_name(p.b, names)}" for p in rows]
+    rates = np.array([p.a_rate.rate for p in rows])
+    hover = [f"{_name(p.a, names)} won {p.wins_a}, {_name(p.b, names)} won {p.wins_b}, {p.ties} no preference"
+             f"<br>95 % interval {p.a_rate.low:.0%}–{p.a_rate.high:.0%}<br>binomial test p = {p.a_rate.p_value:.3g}"
+             for p in rows]
+    fig = go.Figure(go.Bar(
+        orientation="h", x=rates, y=labels, marker_color=BAR_COLOR, hovertext=hover,
+        hovertemplate="%{y}: %{x:.0%}<br>%{hovertext}<extra></extra>",
+        error_x=dict(type="data", symmetric=False, array=[p.a_rate.high - p.a_rate.rate for p in rows],
+                     arrayminus=[p.a_rate.rate - p.a_rate.low for p in rows])))
+    _chance_line(fig, vertical=True)
+    fig.update_layout(template=TEMPLATE, title=dict(text=title), height=120 + 50 * len(rows),
+                      xaxis=dict(title=dict(text="share of decisive votes won by the first system"), range=[0, 1],
+                                 tickformat=".0%"),
+                      yaxis=dict(autorange="reversed"), margin=dict(l=10, r=10, t=60 if title else 30, b=40))
+    return fig
+
+
+def win_matrix_figure(matrix, names: Mapping[str, str] | None = None, *, title: str = "") -> go.Figure:
+    """Heatmap: cell (row i, column j) = share of decisive votes between i and j won by i, with the
+    counts written in the cell (blank where the two were never compared)."""
+    k = len(matrix.systems)
+    if k == 0 or not (matrix.wins.sum() + matrix.ties.sum()):
+        return empty_figure(NO_VOTES, title)
+    labels = [_name(s, names) for s in matrix.systems]
+    rates = matrix.rates()
+    total = matrix.wins + matrix.wins.T
+    text = [["" if i == j or total[i, j] == 0 else f"{int(matrix.wins[i, j])}/{int(total[i, j])}"
+             for j in range(k)] for i in range(k)]
+    fig = go.Figure(go.Heatmap(
+        z=np.where(np.isnan(rates), None, rates).tolist(), x=labels, y=labels, text=text,
+        texttemplate="%{text}", zmin=0, zmax=1, colorscale="RdBu", colorbar=dict(title=dict(text="win rate"),
+                                                                                   tickformat=".0%"),
+        hovertemplate="%{y} beat %{x}: %{text} decisive votes (%{z:.0%})<extra></extra>", hoverongaps=False))
+    fig.update_layout(template=TEMPLATE, title=dict(text=title), height=160 + 60 * k,
+                      xaxis=dict(title=dict(text="against"), side="bottom"),
+                      yaxis=dict(title=dict(text="winner"), autorange="reversed"),
+                      margin=dict(l=10, r=10, t=60 if title else 30, b=40))
+    return fig
+
+
+def ranking_figure(ranking, names: Mapping[str, str] | None = None, *, title: str = "") -> go.Figure:
+    """Bradley–Terry strengths (log scale, geometric mean 1), best on top, with bootstrap intervals."""
+    rows = [r for r in ranking if _finite(r.strength) and r.votes > 0]
+    if not rows:
+        return empty_figure(NO_VOTES, title)
+    strengths = np.array([r.strength for r in rows])
+    low = np.array([r.low if _finite(r.low) else r.strength for r in rows])
+    high = np.array([r.high if _finite(r.high) else r.strength for r in rows])
+    labels = [f"{r.rank}. {_name(r.system, names)}" for r in rows]
+    fig = go.Figure(go.Scatter(
+        x=strengths, y=labels, mode="markers", marker=dict(size=12, color=BAR_COLOR),
+        error_x=dict(type="data", symmetric=False, array=np.maximum(high - strengths, 0),
+                     arrayminus=np.maximum(strengths - low, 0)),
+        customdata=np.stack([low, high, [r.votes for r in rows]], axis=1),
+        hovertemplate="%{y}: strength %{x:.2f}<br>95 % bootstrap interval %{customdata[0]:.2f}–"
+                      "%{customdata[1]:.2f}<br>%{customdata[2]} votes<extra></extra>"))
+    fig.add_vline(1.0, line_dash="dot", line_color=CHANCE_COLOR, annotation_text="average")
+    fig.update_layout(template=TEMPLATE, title=dict(text=title), height=120 + 50 * len(rows),
+                      xaxis=dict(type="log", title=dict(text="Bradley–Terry strength (P(i beats j) = "
+                                                                "sᵢ / (sᵢ + sⱼ))")),
+                      yaxis=dict(autorange="reversed"), margin=dict(l=10, r=10, t=60 if title else 30, b=40))
+    return fig
+
+
+def identification_figure(identification, names: Mapping[str, str] | None = None, *,
+                          title: str = "") -> go.Figure:
+    """How often listeners told the real music from each model's (50 %: no better than a coin), with
+    95 % Wilson intervals; the first bar is all models together."""
+    if identification is None or identification.overall.n == 0:
+        return empty_figure("no votes involving real pieces yet", title)
+    items = [("all", identification.overall)] + [(_name(s, names), p) for s, p in identification.by_system.items()
+                                                 if p.n > 0]
+    rates = np.array([p.rate for _, p in items])
+    fig = go.Figure(go.Bar(
+        x=[label for label, _ in items], y=rates, marker_color=BAR_COLOR,
+        error_y=dict(type="data", symmetric=False, array=[p.high - p.rate for _, p in items],
+                     arrayminus=[p.rate - p.low for _, p in items]),
+        customdata=[[p.k, p.n, p.p_value] for _, p in items],
+        hovertemplate="%{x}: %{y:.0%} right (%{customdata[0]} of %{customdata[1]})<br>"
+                      "binomial test p = %{customdata[2]:.3g}<extra></extra>"))
+    _chance_line(fig, vertical=False)
+    fig.update_layout(template=TEMPLATE, title=dict(text=title), height=360,
+                      yaxis=dict(title=dict(text="told person from machine correctly"), range=[0, 1],
+                                 tickformat=".0%"),
+                      margin=dict(l=10, r=10, t=60 if title else 30, b=40))
+    return fig

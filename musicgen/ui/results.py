@@ -1,0 +1,197 @@
+"""The Results page's parts (organisers only): the password gate, setting up studies, the statistics.
+
+The password comes from `st.secrets["results_password"]` (.streamlit/secrets.toml) or the environment
+variable MUSICGEN_RESULTS_PASSWORD; with neither set the page explains how and shows nothing else.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from musicgen import listening as L
+from musicgen.checkpoints import list_cards
+from musicgen.listening.study import DEFAULT_QUESTIONS
+from musicgen.plots_listening import (
+    identification_figure,
+    pair_win_rates_figure,
+    ranking_figure,
+    win_matrix_figure,
+)
+from musicgen.sampling import TEMPERATURE_RANGE
+from musicgen.ui.errors import attempt
+from musicgen.ui.listening import DEFAULT_CONSENT
+
+PASSWORD_ENV = "MUSICGEN_RESULTS_PASSWORD"
+SECRET_KEY = "results_password"
+UNLOCKED_KEY = "results_unlocked"
+STUDIES_DIR = Path(__file__).resolve().parents[2] / "studies"
+PARTICIPANT_PAGE = "Listening_test"
+HOW_TO_SET = f"""No results password is set, so the results stay closed. Set one in either place and reload:
+
+* `.streamlit/secrets.toml` next to `app.py` (keep it out of git): `{SECRET_KEY} = "a long passphrase"`
+* the environment of the app server: `{PASSWORD_ENV}="a long passphrase" streamlit run app.py`
+"""
+
+
+def results_password() -> str | None:
+    try:
+        secret = st.secrets.get(SECRET_KEY)
+    except Exception:  # noqa: BLE001 — no secrets file at all
+        secret = None
+    return str(secret) if secret else (os.environ.get(PASSWORD_ENV) or None)
+
+
+def password_gate() -> bool:
+    """True once this session has typed the password; otherwise shows the form (or how to set one)."""
+    password = results_password()
+    if not password:
+        st.warning(HOW_TO_SET, icon=":material/lock:")
+        return False
+    if st.session_state.get(UNLOCKED_KEY) == password:
+        return True
+    with st.form("results_login"):
+        typed = st.text_input("Password", type="password", key="results_password_input")
+        sent = st.form_submit_button("Open the results", type="primary", icon=":material/lock_open:")
+    if sent:
+        if hmac.compare_digest(typed.encode(), password.encode()):
+            st.session_state[UNLOCKED_KEY] = password
+            st.rerun()
+        st.error("That is not the password.", icon=":material/lock:")
+    return False
+
+
+# ---- setting up studies -------------------------------------------------------------------------
+def _check_and_save(store: L.VoteStore, spec: L.StudySpec, replace: bool) -> L.StudySpec:
+    missing = spec.missing_checkpoints()
+    if missing:
+        raise ValueError(f"no checkpoint named {', '.join(missing)} (installed: "
+                         f"{', '.join(c['id'] for c in list_cards()) or 'none'})")
+    if L.REAL in spec.systems:
+        from musicgen.listening.clips import study_corpus
+
+        study_corpus(spec)  # raises when the models disagree on their corpus and `corpus` is unset
+    return store.save_study(spec, replace=replace)
+
+
+def _new_study_form(store: L.VoteStore) -> None:
+    cards = {c["id"]: c for c in list_cards() if "error" not in c}
+    with st.form("new_study", clear_on_submit=False):
+        sid = st.text_input("Study id (goes into the participant link)", placeholder="bach-spring",
+                            help="1–64 characters: a–z, 0–9, '-' or '_'.")
+        title = st.text_input("Title (participants see it: do not name the systems)")
+        kind = st.radio("Kind", ["pair", "identify"], horizontal=True, format_func={
+            "pair": "Pairs: A or B?", "identify": "One clip: person or machine? (needs real pieces)"}.get)
+        models = st.multiselect("Models", list(cards), default=list(cards)[:2],
+                                format_func=lambda c: f"{cards[c].get('title') or c} ({c})")
+        real = st.checkbox("Include real held-out pieces (“real”)", value=True)
+        corpora = sorted({c.get("training", {}).get("corpus") for c in cards.values()} - {None})
+        corpus = st.selectbox("Real pieces from", [None, *corpora],
+                              format_func=lambda c: c or "the corpus the models were trained on")
+        seconds = st.slider("Clip length (seconds)", 5, 60, 20)
+        temperature = st.slider("Temperature", *TEMPERATURE_RANGE, 1.0, step=0.05)
+        trials = st.number_input("Trials per participant", 1, 200, 10)
+        question = st.text_input("Question (empty: the default for the kind)",
+                                 placeholder=f"{DEFAULT_QUESTIONS['pair']} / {DEFAULT_QUESTIONS['identify']}")
+        consent = st.text_area("Consent and instructions", DEFAULT_CONSENT, height=140)
+        replace = st.checkbox("Replace a stored study with this id (only while it has no votes)")
+        sent = st.form_submit_button("Save the study", type="primary")
+    if sent:
+        data = {"id": sid.strip(), "kind": kind, "title": title, "systems": [*models] + ([L.REAL] if real else []),
+                "trials_per_participant": int(trials), "question": question, "consent": consent,
+                "clip": {"seconds": float(seconds), "temperature": float(temperature)}}
+        if real and corpus:
+            data["corpus"] = corpus
+        spec = attempt("set up the study", L.StudySpec.from_dict, data)
+        if spec is not None and attempt("save the study", _check_and_save, store, spec, replace) is not None:
+            st.success(f"Saved study {spec.id}.")
+
+
+def _file_loader(store: L.VoteStore) -> None:
+    files = sorted(STUDIES_DIR.glob("*.toml"))
+    if not files:
+        st.info(f"No study files in {STUDIES_DIR}.")
+        return
+    path = st.selectbox("Study file", files, format_func=lambda p: p.name)
+    replace = st.checkbox("Replace a stored study with the same id (only while it has no votes)", key="toml_replace")
+    if st.button("Load into the store", icon=":material/upload:"):
+        spec = attempt("read the study file", L.load_study, path)
+        if spec is not None and attempt("save the study", _check_and_save, store, spec, replace) is not None:
+            st.success(f"Loaded study {spec.id} from {path.name}.")
+
+
+def study_setup(store: L.VoteStore) -> None:
+    with st.expander("Set up a study", expanded=not store.study_ids(), icon=":material/add_circle:"):
+        new_tab, file_tab = st.tabs(["New study", "From a file in studies/"])
+        with new_tab:
+            _new_study_form(store)
+        with file_tab:
+            _file_loader(store)
+
+
+def participant_link(study_id: str) -> str:
+    """The link to send participants (absolute when the page knows its own URL)."""
+    url = getattr(st.context, "url", None) or ""
+    base = url.rsplit("/", 1)[0] if url.count("/") > 2 else url
+    return f"{base}/{PARTICIPANT_PAGE}?study={study_id}"
+
+
+def pick_study(store: L.VoteStore) -> L.StudySpec | None:
+    specs = {s.id: s for s in store.studies()}
+    if not specs:
+        st.info("No study yet: set one up above.")
+        return None
+    sid = st.selectbox("Study", list(specs), key="results_study",
+                       format_func=lambda i: f"{i} — {specs[i].title}" if specs[i].title else i)
+    spec = specs[sid]
+    st.markdown("**Participant link:**")
+    st.code(participant_link(spec.id), language=None)
+    st.caption(f"{spec.kind} study of {', '.join(spec.systems)}; {spec.trials_per_participant} trials each, "
+               f"{spec.clip.seconds:g} s clips; question: “{spec.question}”")
+    return spec
+
+
+# ---- statistics -----------------------------------------------------------------------------------
+def _pair_rows(results: L.StudyResults) -> list[dict]:
+    return [{"first": p.a, "second": p.b, "votes": p.n, "first won": p.wins_a, "second won": p.wins_b,
+             "no preference": p.ties, "first's win rate": p.a_rate.rate, "95 % low": p.a_rate.low,
+             "95 % high": p.a_rate.high, "binomial p": p.a_rate.p_value} for p in results.pairs]
+
+
+def show_results(store: L.VoteStore, spec: L.StudySpec) -> None:
+    with st.spinner("Computing the statistics…"):
+        results = attempt("compute the results", L.study_results, store, spec.id)
+    if results is None:
+        return
+    votes, people, ties = st.columns(3)
+    votes.metric("Votes", len(results.votes))
+    people.metric("Participants", results.participants)
+    ties.metric("No preference", sum(v.answer == "none" for v in results.votes))
+    st.download_button("Download every vote (CSV, with provenance)", results.csv(), f"{spec.id}-votes.csv",
+                       "text/csv", on_click="ignore", icon=":material/download:")
+    if not results.votes:
+        st.info("No votes yet. Send participants the link above.")
+        return
+    if spec.kind == "pair":
+        st.subheader("Pairs", anchor=False)
+        st.caption("Win rates count decisive votes only; intervals are 95 % Wilson intervals and p the exact "
+                   "two-sided binomial test against 50 %.")
+        st.dataframe(_pair_rows(results), hide_index=True, width="stretch", column_config={
+            k: st.column_config.NumberColumn(format="percent") for k in ("first's win rate", "95 % low", "95 % high")})
+        st.plotly_chart(pair_win_rates_figure(results.pairs, title="Win rate per pair"))
+        st.plotly_chart(win_matrix_figure(results.matrix, title="Who beat whom"))
+        st.subheader("Ranking (Bradley–Terry)", anchor=False)
+        st.dataframe([{"rank": r.rank, "system": r.system, "strength": r.strength, "95 % low": r.low,
+                       "95 % high": r.high, "votes": r.votes} for r in results.ranking], hide_index=True)
+        st.plotly_chart(ranking_figure(results.ranking, title="Strength with bootstrap intervals"))
+    if results.identification is not None:
+        ident = results.identification
+        st.subheader("Person or machine?", anchor=False)
+        st.markdown(f"Listeners told real music from a model's **{ident.overall.rate:.0%}** of the time "
+                    f"({ident.overall.k} of {ident.overall.n}; 95 % interval {ident.overall.low:.0%}–"
+                    f"{ident.overall.high:.0%}; binomial p = {ident.overall.p_value:.3g}). 50 % means they could "
+                    "not tell.")
+        st.plotly_chart(identification_figure(ident, title="Identification rate per model"))

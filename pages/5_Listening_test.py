@@ -1,0 +1,28 @@
+"""Listening test: a participant's page, opened from a study link (`?study=<id>`).
+
+Blind until each vote is stored: the clips are labelled only A and B, and nothing in the page (text,
+widget keys, file names, error messages) names a system. The reveal comes after the last trial.
+"""
+
+import streamlit as st
+
+st.set_page_config(page_title="Listening test · musicgen", page_icon=":material/headphones:",
+                   initial_sidebar_state="collapsed")
+
+from musicgen import ui  # noqa: E402 (set_page_config first)
+
+study_id = st.query_params.get("study")
+store = ui.participant_store()
+spec = ui.find_study(store, study_id) if store is not None else None
+
+st.title(spec.title if spec is not None and spec.title else "Listening test", anchor=False)
+if store is None:
+    st.stop()
+if not study_id:
+    st.info("This page is opened from a study link, which ends in `?study=…`. Please use the link you were given.",
+            icon=":material/link:")
+elif spec is None:
+    st.error("There is no study at this link. Please check that you copied the whole link you were given.",
+             icon=":material/link_off:")
+else:
+    ui.run_study(store, spec)

@@ -1,0 +1,115 @@
+"""Real-browser fixtures: the whole app served by `streamlit run`, driven by Debian chromium via Playwright.
+
+Needs /usr/bin/chromium (Debian `chromium`) and the Python `playwright` package (no browser download:
+Playwright drives the system chromium through `executable_path`). Without them the browser tests skip,
+or fail if $MUSICGEN_REQUIRE_BROWSER=1 (CI sets it, so a missing browser can never pass silently).
+The server gets its own vote store ($MUSICGEN_DATA in a temp dir) and results password.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+RESULTS_PASSWORD = "secret"
+START_TIMEOUT = 90
+
+
+def _unavailable(reason: str):
+    if os.environ.get("MUSICGEN_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser tests required ($MUSICGEN_REQUIRE_BROWSER=1) but {reason}")
+    pytest.skip(f"browser tests skipped: {reason}")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def playwright_api():
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"{CHROMIUM} is missing (install Debian `chromium`)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the Python package `playwright` is missing (pip install playwright)")
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_api):
+    b = playwright_api.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    p = context.new_page()
+    p.set_default_timeout(60_000)
+    yield p
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def results_password() -> str:
+    return RESULTS_PASSWORD
+
+
+@pytest.fixture(scope="session")
+def app_data(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("browser_data")
+
+
+@pytest.fixture(scope="session")
+def app_server(playwright_api, app_data):
+    """Base URL of `streamlit run app.py` on a free port, with its own store and results password."""
+    port = _free_port()
+    env = {**os.environ, "MUSICGEN_DATA": str(app_data), "MUSICGEN_RESULTS_PASSWORD": RESULTS_PASSWORD,
+           "PYTHONPATH": str(ROOT)}
+    env.pop("MUSICGEN_DB_URL", None)
+    streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
+    log = (app_data / "server.log").open("wb")
+    proc = subprocess.Popen([streamlit, "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}: {(app_data / 'server.log').read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer within {START_TIMEOUT} s")
+            time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()

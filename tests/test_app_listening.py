@@ -1,0 +1,334 @@
+"""The listening-test pages (Listening test, Results, Human or AI?), driven headless with AppTest.
+
+Every test gets its own vote store ($MUSICGEN_DATA in a temp dir), so no real store is touched. Studies
+use the shipped `markov` checkpoint and real held-out pieces with short clips, to stay fast.
+"""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from musicgen import listening as L
+from musicgen.checkpoints import list_checkpoint_ids
+from musicgen.listening.store import Vote
+from musicgen.plots_listening import (
+    identification_figure,
+    pair_win_rates_figure,
+    ranking_figure,
+    win_matrix_figure,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+LISTENING = str(ROOT / "pages" / "5_Listening_test.py")
+RESULTS = str(ROOT / "pages" / "6_Results.py")
+GAME = str(ROOT / "pages" / "7_Human_or_AI.py")
+TIMEOUT = 60
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("MUSICGEN_DATA", str(tmp_path / "data"))
+    monkeypatch.delenv("MUSICGEN_DB_URL", raising=False)
+    monkeypatch.delenv("MUSICGEN_RESULTS_PASSWORD", raising=False)
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def store(data_dir):
+    s = L.open_store()
+    yield s
+    s.close()
+
+
+def make_study(store, study_id="s", trials=2, **fields):
+    spec = L.StudySpec.from_dict({"id": study_id, "systems": ["markov", "real"], "trials_per_participant": trials,
+                                  "title": "A short study", "clip": {"seconds": 3}, **fields})
+    return store.save_study(spec)
+
+
+def page_dump(at: AppTest) -> str:
+    """Everything the script sent for the page: every element's protobuf (text, labels, help, keys, URLs)."""
+    return "\n".join(str(node.proto) for node in at._tree if getattr(node, "proto", None) is not None)
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def button(at: AppTest, label: str):
+    [b] = [b for b in at.button if b.label == label]
+    return b
+
+
+def secrets_of(record: L.TrialRecord) -> list[str]:
+    """What would identify the systems of a trial: ids, titles, model seeds, piece and soundfont names."""
+    out = [record.soundfont, Path(record.soundfont).stem]
+    for system, seed, settings in record.clips:
+        if system == L.REAL:  # its title, "A person", is also an answer button: the piece names it
+            out.append(settings["piece"])
+        else:
+            out += [system, L.describe_system(system)["title"], str(seed), settings["weights_sha256"][:16]]
+    return out
+
+
+def assert_blind(at: AppTest, record: L.TrialRecord) -> None:
+    dump = page_dump(at)
+    for secret in secrets_of(record):
+        assert secret not in dump, f"{secret!r} reached the page before the vote"
+    assert not re.search(r"\breal\b", dump, re.IGNORECASE), "the system id 'real' reached the page"
+
+
+def open_trial(store, study_id: str, pid: str) -> L.TrialRecord:
+    [record] = [r for r, voted in store.participant_trials(study_id, pid) if not voted]
+    return record
+
+
+# ---- Listening test ----------------------------------------------------------------------------------
+def test_participant_completes_a_two_trial_study(store):
+    make_study(store)
+    at = AppTest.from_file(LISTENING, default_timeout=TIMEOUT)
+    at.query_params["study"] = "s"
+    at.run()
+    assert not at.exception
+    assert "A short study" in texts(at.title)
+    assert "anonymously" in texts(at.markdown) and not at.get("audio")  # consent first, no clips yet
+    button(at, "I agree, start").click().run()
+    pid = at.session_state["listening_pid_s"]
+
+    for number, answer in ((1, "A"), (2, "none")):
+        assert not at.exception and not at.error
+        assert f"Trial {number} of 2" in page_dump(at)
+        assert len(at.get("audio")) == 2 and [m.value for m in at.markdown[:2]] == ["**A**", "**B**"]
+        record = open_trial(store, "s", pid)
+        assert_blind(at, record)
+        at.run()  # a rerun shows the same trial and records nothing
+        assert open_trial(store, "s", pid).token == record.token and store.vote_count("s") == number - 1
+        at.radio(key=f"answer{number}").set_value(answer)
+        at.text_area(key=f"comment{number}").set_value(f"comment {number}")
+        button(at, "Submit and continue").click().run()
+        assert store.vote_count("s") == number
+
+    assert not at.exception and not at.error
+    votes = store.votes("s")
+    assert [(v.number, v.answer, v.comment) for v in votes] == [(1, "A", "comment 1"), (2, "none", "comment 2")]
+    assert {v.participant_id for v in votes} == {pid}
+    assert "Thank you" in texts(at.success)
+    [table] = at.dataframe
+    shown = table.value.to_string()
+    assert len(table.value) == 2 and "Markov chain" in shown and "A person" in shown  # the reveal
+    at.run()  # reruns after the end record nothing more
+    assert store.vote_count("s") == 2
+
+
+def test_a_vote_without_an_answer_is_refused(store):
+    make_study(store, trials=1)
+    at = AppTest.from_file(LISTENING, default_timeout=TIMEOUT)
+    at.query_params["study"] = "s"
+    at.run()
+    button(at, "I agree, start").click().run()
+    button(at, "Submit and continue").click().run()
+    assert not at.exception
+    assert "Choose an answer" in texts(at.warning) and store.vote_count("s") == 0
+
+
+def _double_vote_script():
+    import streamlit as st
+
+    from musicgen import listening as L
+    from musicgen.ui.listening import VOTED_KEY, vote, vote_store
+
+    store = vote_store()
+    if "token" not in st.session_state:
+        st.session_state["token"] = L.prepare_trial(store, "s", "p1").token
+    token = st.session_state["token"]
+    assert vote(store, token, "A") and vote(store, token, "B")  # a double click
+    st.session_state.pop(VOTED_KEY)  # even without the session's memory, the store keeps the first vote
+    assert vote(store, token, "B")
+    st.write(f"votes: {store.vote_count('s')}, answer: {store.get_vote(token).answer}")
+
+
+def test_double_clicks_and_reruns_vote_once(store):
+    make_study(store, trials=1)
+    at = AppTest.from_function(_double_vote_script, default_timeout=TIMEOUT).run()
+    at.run()
+    assert not at.exception
+    assert "votes: 1, answer: A" in texts(at.markdown)
+
+
+@pytest.mark.parametrize("query, message", [(None, "study link"), ("nope", "no study at this link")])
+def test_missing_or_unknown_study_link(store, query, message):
+    at = AppTest.from_file(LISTENING, default_timeout=TIMEOUT)
+    if query:
+        at.query_params["study"] = query
+    at.run()
+    assert not at.exception
+    assert message in texts(at.info) + texts(at.error)
+
+
+def test_trial_errors_shown_to_participants_are_generic(store, monkeypatch):
+    make_study(store)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("checkpoint markov changed since this trial was made")
+
+    monkeypatch.setattr(L, "prepare_trial", broken)
+    at = AppTest.from_file(LISTENING, default_timeout=TIMEOUT)
+    at.query_params["study"] = "s"
+    at.run()
+    button(at, "I agree, start").click().run()
+    assert not at.exception
+    assert "could not be prepared" in texts(at.error)
+    assert "markov" not in page_dump(at)
+
+
+@pytest.mark.parametrize("page", [LISTENING, GAME])
+def test_an_unreachable_store_gives_participants_a_generic_message(monkeypatch, page):
+    monkeypatch.setenv("MUSICGEN_DB_URL", "postgresql://organiser:hunter2@127.0.0.1:1/votes")
+    at = AppTest.from_file(page, default_timeout=TIMEOUT)
+    at.query_params["study"] = "s"
+    at.run()
+    assert not at.exception
+    assert "not available right now" in texts(at.error)
+    assert "hunter2" not in page_dump(at) and "127.0.0.1" not in page_dump(at)
+
+
+# ---- Results ------------------------------------------------------------------------------------------
+def _vote_through(store, study_id: str, pid: str, answers: list[str]) -> None:
+    for answer in answers:
+        L.submit_vote(store, L.prepare_trial(store, study_id, pid).token, answer)
+
+
+def test_results_stay_closed_without_a_password(store):
+    make_study(store)
+    at = AppTest.from_file(RESULTS, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "MUSICGEN_RESULTS_PASSWORD" in texts(at.warning) and "secrets.toml" in texts(at.warning)
+    assert not at.text_input and not at.dataframe and not at.get("download_button") and not at.selectbox
+
+
+def test_results_need_the_right_password_then_show_everything(store, monkeypatch):
+    make_study(store)
+    _vote_through(store, "s", "p1", ["A", "B"])
+    _vote_through(store, "s", "p2", ["none", "A"])
+    monkeypatch.setenv("MUSICGEN_RESULTS_PASSWORD", "secret")
+    at = AppTest.from_file(RESULTS, default_timeout=TIMEOUT).run()
+    at.text_input(key="results_password_input").set_value("guess")
+    button(at, "Open the results").click().run()
+    assert "not the password" in texts(at.error) and not at.selectbox
+    at.text_input(key="results_password_input").set_value("secret")
+    button(at, "Open the results").click().run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="results_study").value == "s"
+    assert at.code[0].value.endswith("/Listening_test?study=s")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Votes"] == "4" and metrics["Participants"] == "2" and metrics["No preference"] == "1"
+    pairs = at.dataframe[0].value
+    assert list(pairs["votes"]) == [4] and pairs["first won"][0] + pairs["second won"][0] == 3
+    assert len(at.get("plotly_chart")) == 4  # win rates, matrix, ranking, identification
+    [download] = at.get("download_button")
+    assert download.proto.label.startswith("Download every vote")
+
+
+def test_results_password_from_secrets(store):
+    at = AppTest.from_file(RESULTS, default_timeout=TIMEOUT)
+    at.secrets["results_password"] = "from-secrets"
+    at.run()
+    assert not at.warning
+    at.text_input(key="results_password_input").set_value("from-secrets")
+    button(at, "Open the results").click().run()
+    assert not at.exception and "No study yet" in texts(at.info)
+
+
+def test_organiser_sets_up_studies_from_the_form_and_from_a_file(store, monkeypatch):
+    monkeypatch.setenv("MUSICGEN_RESULTS_PASSWORD", "secret")
+    at = AppTest.from_file(RESULTS, default_timeout=TIMEOUT).run()
+    at.text_input(key="results_password_input").set_value("secret")
+    button(at, "Open the results").click().run()
+    assert len(at.text_input) == 3  # id, title, question
+    at.text_input[0].set_value("Bad Id!")
+    button(at, "Save the study").click().run()
+    assert "Could not set up the study" in texts(at.error) and store.study_ids() == []
+    at.text_input[0].set_value("spring")
+    at.text_input[1].set_value("Spring study")
+    button(at, "Save the study").click().run()
+    assert not at.exception and "Saved study spring" in texts(at.success)
+    spec = store.get_study("spring")
+    assert spec.title == "Spring study" and L.REAL in spec.systems and set(spec.models) <= set(list_checkpoint_ids())
+    button(at, "Load into the store").click().run()
+    assert not at.exception and "Loaded study example" in texts(at.success)
+    assert store.get_study("example") == L.load_study(ROOT / "studies" / "example.toml")
+
+
+# ---- Human or AI? -----------------------------------------------------------------------------------
+def test_human_or_ai_round_reveal_and_score(store):
+    at = AppTest.from_file(GAME, default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.error
+    spec = store.get_study("human-or-ai")  # made on first use from the shipped models and real pieces
+    assert spec.kind == "identify" and L.REAL in spec.systems and "markov" in spec.systems
+    pid = at.session_state["listening_pid_game"]
+    record = open_trial(store, spec.id, pid)
+    assert len(at.get("audio")) == 1 and not at.get("plotly_chart")
+    assert_blind(at, record)
+
+    button(at, "A person").click().run()
+    assert not at.exception and not at.error
+    [vote] = store.votes(spec.id)
+    assert vote.answer == "person" and vote.correct == (record.system_a == L.REAL)
+    revealed = texts(at.success) + texts(at.warning) + texts(at.markdown)
+    assert ("a person" if record.system_a == L.REAL else "a machine") in revealed
+    assert L.describe_system(record.system_a)["title"] in revealed
+    assert len(at.get("plotly_chart")) == 1 and len(at.get("audio")) == 1  # the piano roll, and a replay
+    assert at.metric[0].value == f"{int(vote.correct)} of 1"
+
+    at.run()  # a rerun keeps the reveal and votes nothing more
+    assert store.vote_count(spec.id) == 1 and button(at, "Next clip")
+    button(at, "Next clip").click().run()
+    assert not at.exception and len(at.get("audio")) == 1 and "Clip 2 of" in texts(at.subheader)
+    button(at, "A machine").click().run()
+    assert store.vote_count(spec.id) == 2 and at.metric[0].value.endswith("of 2")
+
+
+def test_human_or_ai_study_is_replaced_while_it_has_no_votes(store):
+    from musicgen.ui.game import GAME_STUDY, ensure_game_study
+
+    stale = L.StudySpec.from_dict({"id": GAME_STUDY, "kind": "identify", "systems": ["markov", "real"],
+                                   "trials_per_participant": 3})
+    store.save_study(stale)
+    fresh = ensure_game_study(store)
+    assert fresh.id == GAME_STUDY and fresh != stale and store.get_study(GAME_STUDY) == fresh
+    store.save_study(stale, replace=True)
+    _vote_through(store, GAME_STUDY, "p", ["person"])
+    moved = ensure_game_study(store)  # votes are never mixed with other settings: a new id
+    assert moved.id.startswith(GAME_STUDY + "-") and store.get_study(GAME_STUDY) == stale
+    assert ensure_game_study(store) == moved
+
+
+# ---- charts (pure functions) --------------------------------------------------------------------------
+def _vote(i, a, b, answer):
+    winner = {"A": a, "B": b, "none": L.TIE}[answer]
+    return Vote(token=f"t{i}", study_id="s", participant_id="p", number=i, kind="pair", system_a=a, seed_a=i,
+                settings_a={}, system_b=b, seed_b=i, settings_b={}, soundfont="sf", sample_rate=22050,
+                served_at=None, id=i, answer=answer, winner=winner, correct=None, comment=None,
+                response_seconds=1.0, voted_at=None)
+
+
+def test_result_charts():
+    votes = [_vote(1, "x", "y", "A"), _vote(2, "y", "x", "A"), _vote(3, "x", L.REAL, "B"),
+             _vote(4, "y", L.REAL, "none"), _vote(5, "x", "y", "A")]
+    pairs = L.pair_results(votes)
+    fig = pair_win_rates_figure(pairs, {"x": "Model X"})
+    assert len(fig.data) == 1 and "Model X vs y" in fig.data[0].y
+    matrix = L.win_matrix(votes, ["x", "y", L.REAL])
+    heat = win_matrix_figure(matrix)
+    assert heat.data[0].text[0][1] == "2/3"  # x beat y twice in three decisive votes
+    assert np.isclose(heat.data[0].z[0][1], 2 / 3) and heat.data[0].z[0][0] is None
+    ranking = L.bradley_terry_ranking(votes, ["x", "y", L.REAL], n_boot=50)
+    assert len(ranking_figure(ranking).data[0].x) == 3
+    ident = identification_figure(L.identification(votes))
+    assert list(ident.data[0].x) == ["all", "x"]  # the y-vs-real vote was a tie
+    for empty in (pair_win_rates_figure([]), win_matrix_figure(L.win_matrix([], ["x"])), ranking_figure([]),
+                  identification_figure(None)):
+        assert not empty.data and empty.layout.annotations
