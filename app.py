@@ -27,6 +27,12 @@ if usable:
                  icon=":material/compare:")
     st.page_link("pages/3_Training.py", label="See how each model learned (loss curves, settings)",
                  icon=":material/monitoring:")
+    st.page_link("pages/7_Human_or_AI.py", label="Play Human or AI? Can you tell a person's music from a machine's?",
+                 icon=":material/quiz:")
+    st.page_link("pages/6_Results.py", label="Run a blind listening test (organisers; password)",
+                 icon=":material/how_to_vote:")
+    st.caption("Participants of a listening test open the link the organiser gives them "
+               "(Listening test page with `?study=<id>`).")
 else:
     st.info("Once a model is trained (`python -m musicgen train markov`), the Generate page can use it.")
     st.page_link("pages/1_Generate.py", label="Generate page", icon=":material/music_note:")
