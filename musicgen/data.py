@@ -245,3 +245,53 @@ def toy_corpus(n_pieces: int = 12, notes_per_piece: int = 48) -> Corpus:
         pieces.append(NoteSequence(notes=notes, qpm=60.0, name=f"toy{i:02d}"))
     ids = [p.name for p in pieces]
     return Corpus(name="toy", pieces=tuple(pieces), split=make_split(ids))
+
+
+# ---- music21 composers (for the composer classifier, D-classifier-ascent) ------------------------
+# Piece names carry the composer as a prefix ("bach/bwv1.6") because the cache keeps names only.
+# Pieces are taken evenly from each composer's sorted list (so Palestrina is not all Agnus Dei) and
+# capped so the first parse takes about 3 minutes; whole-quartet files and .krn duplicates of .mxl
+# movements are left out. Haydn (9 movements) is left out: the by-piece split gave it no test piece.
+COMPOSER_PIECES = {"bach": 40, "palestrina": 40, "monteverdi": 40, "beethoven": 14, "mozart": 16}
+COMPOSERS = tuple(COMPOSER_PIECES)
+COMPOSER_QPM = 100.0  # one tempo for every score: the 16th-note grid follows the notation, not a recording
+_COMPOSER_SKIP = {"beethoven/opus132", "beethoven/opus133", "beethoven/opus18no3", "beethoven/opus18no4",
+                  "beethoven/opus18no5", "beethoven/opus74"}
+
+
+def composer_piece_files(composer: str, count: int) -> list[tuple[str, str]]:
+    """[(piece name, file path)] for one composer: score files only, evenly spaced, at most `count`."""
+    from music21 import corpus
+
+    by_name: dict[str, str] = {}
+    for path in sorted(str(p) for p in corpus.getComposer(composer)):
+        stem, _, ext = path.rpartition(".")
+        if ext not in ("mxl", "xml", "musicxml", "krn"):
+            continue
+        name = stem.split("/corpus/")[-1]
+        if name.split("/")[0] != composer:  # e.g. a file under another folder
+            name = f"{composer}/{name.split('/')[-1]}"
+        if name in _COMPOSER_SKIP or name in by_name:  # .krn sorts before .mxl: one per movement
+            continue
+        by_name[name] = path
+    names = sorted(by_name)
+    picked = names[::max(1, len(names) // count)][:count]
+    return [(n, by_name[n]) for n in picked]
+
+
+def _load_music21_composers() -> list[NoteSequence]:
+    from music21 import corpus
+
+    out = []
+    for composer, count in COMPOSER_PIECES.items():
+        for name, path in composer_piece_files(composer, count):
+            try:
+                seq = score_to_sequence(corpus.parse(path), name=name, qpm=COMPOSER_QPM)
+            except Exception:  # a score music21 cannot read: skip it, keep the rest
+                continue
+            if len(seq) >= 8:
+                out.append(seq)
+    return out
+
+
+LOADERS["music21-composers"] = _load_music21_composers

@@ -1,12 +1,14 @@
 """The explicit registry of model families: family name (stored in every card) → class."""
 
 from musicgen.models.base import MusicModel
+from musicgen.models.classifier_ascent import ClassifierAscent
 from musicgen.models.lstm import NextNoteLSTM
 from musicgen.models.markov import MarkovChain
 
 MODELS: dict[str, type[MusicModel]] = {
     NextNoteLSTM.family: NextNoteLSTM,
     MarkovChain.family: MarkovChain,
+    ClassifierAscent.family: ClassifierAscent,
 }
 
 

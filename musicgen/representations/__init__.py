@@ -4,8 +4,9 @@
 """
 
 from musicgen.representations.notes import NoteTokens, NoteTokensConfig
+from musicgen.representations.pianoroll import PianoRoll, PianoRollConfig
 
-REPRESENTATIONS = {"notes": NoteTokens}
+REPRESENTATIONS = {"notes": NoteTokens, "pianoroll": PianoRoll}
 
 
 def representation_from_card(name: str, config: dict):
@@ -15,4 +16,5 @@ def representation_from_card(name: str, config: dict):
     return REPRESENTATIONS[name].from_json(config)
 
 
-__all__ = ["NoteTokens", "NoteTokensConfig", "REPRESENTATIONS", "representation_from_card"]
+__all__ = ["NoteTokens", "NoteTokensConfig", "PianoRoll", "PianoRollConfig", "REPRESENTATIONS",
+           "representation_from_card"]

@@ -14,6 +14,7 @@ from musicgen.ui.compare import (
 )
 from musicgen.ui.compare import settings_controls as compare_settings
 from musicgen.ui.errors import attempt, error_message, show_error
+from musicgen.ui.game import ensure_game_study, game_study, play
 from musicgen.ui.generation import (
     RESULT_KEY,
     Result,
@@ -23,7 +24,13 @@ from musicgen.ui.generation import (
     sampling_controls,
     show_result,
 )
+from musicgen.ui.listening import find_study, participant_id, participant_store, run_study, vote_store
 from musicgen.ui.resources import audio_bytes, heldout_ids, load_model
+from musicgen.ui.results import password_gate, pick_study, show_results, study_setup
+from musicgen.ui.style_push import EXPLANATION as PUSH_EXPLANATION
+from musicgen.ui.style_push import PUSH_KEY, probability_figure, push_cards, push_into_state, show_push
+from musicgen.ui.style_push import piece_controls as push_piece_controls
+from musicgen.ui.style_push import settings_controls as push_settings
 from musicgen.ui.training import checkpoint_panel, overlay_section, read_history, x_axis_control
 
 __all__ = [
@@ -34,4 +41,10 @@ __all__ = [
     "COMPARE_KEY", "NOT_EVALUATED_HINT", "checkpoint_panel", "column_picker", "compare_settings",
     "compose_into_state", "overlay_section", "read_history", "show_comparison", "show_evaluation",
     "x_axis_control",
+    # Listening test, Results and Human or AI pages
+    "ensure_game_study", "find_study", "game_study", "participant_id", "participant_store", "password_gate",
+    "pick_study", "play", "run_study", "show_results", "study_setup", "vote_store",
+    # Style push page
+    "PUSH_EXPLANATION", "PUSH_KEY", "probability_figure", "push_cards", "push_into_state", "push_piece_controls",
+    "push_settings", "show_push",
 ]
