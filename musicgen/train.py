@@ -89,8 +89,9 @@ def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True,
         generator.set_state(state["generator"])
         records = state["records"]
 
-    def evaluate(batches) -> float:
-        return model.eval_loss(b.to(device) for b in batches.sequential())["loss"]
+    def evaluate(batches, *, parts: bool = False):
+        result = model.eval_loss(b.to(device) for b in batches.sequential())
+        return result if parts else result["loss"]
 
     def save_resume_state() -> None:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -136,7 +137,10 @@ def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True,
     bar.close()
 
     model.finish_training()
-    valid_loss, test_loss = evaluate(valid_b), evaluate(test_b)
+    valid_loss, test_parts = evaluate(valid_b), evaluate(test_b, parts=True)
+    test_loss = test_parts.pop("loss")
+    # Only likelihood models have a per-token NLL; others (a classifier) report their test loss as such.
+    test_key = "test_nll_per_token" if model.is_likelihood_model else "test_loss"
     records.append({"step": step, "seconds": round(elapsed(), 2), "epoch": epoch, "valid_loss": valid_loss})
     model.to("cpu")
     card = {
@@ -148,7 +152,7 @@ def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True,
                      "train_examples": train_b.describe(), "steps": step, "epochs": epoch,
                      "seconds": round(elapsed(), 1), "device": str(device), "threads": torch.get_num_threads(),
                      "train_config": {k: getattr(t, k) for k in t.__dataclass_fields__},
-                     "final_valid_loss": valid_loss, "test_nll_per_token": test_loss,
+                     "final_valid_loss": valid_loss, test_key: test_loss, "test_metrics": test_parts,
                      "code_version": code_version(), "torch": torch.__version__},
         "evaluation": {},
     }

@@ -57,6 +57,7 @@ def two_models(tmp_path, monkeypatch):
     root = tmp_path / "checkpoints"
     shutil.copytree(ROOT / "checkpoints" / "markov", root / "markov")
     shutil.copytree(ROOT / "checkpoints" / "markov", root / "markov-b")
+    _edit(root / "markov", "card.json", lambda c: c.update(evaluation={}))  # one model not evaluated yet
     _edit(root / "markov-b", "card.json", lambda c: c.update(id="markov-b", title="Markov B", evaluation=EVALUATION))
     _edit(root / "markov-b", "history.json", lambda h: h.update(sweep=SWEEP))
     monkeypatch.setenv("MUSICGEN_CHECKPOINTS", str(root))

@@ -16,8 +16,10 @@ FAMILY_WORDS = {  # how each family works, for a general audience (unknown famil
     "transformer": "neural network (Transformer)",
     "gan": "neural network (GAN)",
     "vae": "neural network (VAE)",
+    "classifier-ascent": "composer classifier pushing a piece (gradient ascent)",
 }
-CORPUS_WORDS = {"bach-chorales": "Bach chorales", "oneills-1850": "O'Neill's Irish tunes"}
+CORPUS_WORDS = {"bach-chorales": "Bach chorales", "oneills-1850": "O'Neill's Irish tunes",
+                "music21-composers": "pieces by five composers (music21)"}
 
 
 def corpus_name(corpus: str) -> str:
