@@ -34,6 +34,7 @@ def piece(name: str, low: int, n: int = 64) -> NoteSequence:
 @pytest.fixture
 def composer_corpus(tmp_path, monkeypatch):
     monkeypatch.setenv("MUSICGEN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(data, "SPLITS_DIR", tmp_path / "splits")  # the committed split names real pieces
     pieces = [piece(f"{c}/toy{i}", 48 + 2 * i) for c in data.COMPOSERS for i in range(4)]
     monkeypatch.setitem(data.LOADERS, "music21-composers", lambda: pieces)
     return pieces
