@@ -80,6 +80,11 @@ def app_data(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def app_server(playwright_api, app_data):
     """Base URL of `streamlit run app.py` on a free port, with its own store and results password."""
+    # Parse the chorales (the study's real pieces) into the on-disk cache first (about a minute on a
+    # clean machine): otherwise the first trial would wait on it and outlast the page timeouts.
+    from musicgen.data import load_corpus
+
+    load_corpus("bach-chorales")
     port = _free_port()
     env = {**os.environ, "MUSICGEN_DATA": str(app_data), "MUSICGEN_RESULTS_PASSWORD": RESULTS_PASSWORD,
            "PYTHONPATH": str(ROOT)}
