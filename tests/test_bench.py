@@ -39,7 +39,7 @@ def test_every_model_has_positive_numbers(result):
     assert set(result["models"]) == {"toy-lstm", "toy-markov"}
     for cid, m in result["models"].items():
         assert "error" not in m, m
-        assert m["runs"] == FEW["runs"]
+        assert 1 <= m["runs"] <= FEW["runs"]
         for key in MODEL_KEYS:
             assert _positive(m[key]), (cid, key, m[key])
         assert 20 < m["audio_seconds"] <= 30.5 + 0.1  # a 30 s request + the synth's 0.5 s tail
@@ -76,7 +76,7 @@ def test_report_and_json_round_trip(result, tmp_path):
 
 
 def test_broken_model_is_reported_not_raised(toy_checkpoints, monkeypatch):
-    monkeypatch.setattr(bench, "bench_model", lambda cid, runs: (_ for _ in ()).throw(RuntimeError("boom")))
+    monkeypatch.setattr(bench, "bench_model", lambda cid, runs, **kw: (_ for _ in ()).throw(RuntimeError("boom")))
     monkeypatch.setattr(bench, "cached_vs_naive", lambda *a, **k: {"speedup": 1.0})
     monkeypatch.setattr(bench, "training_throughput", lambda *a, **k: {"sequences_per_s": 1.0})
     monkeypatch.setenv("MUSICGEN_CHECKPOINTS", str(toy_checkpoints["lstm"].parent))

@@ -15,7 +15,8 @@ encode_ogg_median_s, encode_mp3_median_s, end_to_end_30s_median_s, end_to_end_30
 notes_median, synthesis_realtime_factor, audio_kb_per_30s, mp3_kb_per_30s}}, "synthesis_realtime_factor",
 "audio_kb_per_30s", "app_cold_start_s" (null + app_cold_start.reason when not measured), "app_cold_start",
 "lstm_cached_vs_naive_speedup", "lstm_cached_vs_naive", "lstm_train_sequences_per_s", "lstm_train",
-"checks": [{name, value, target, pass}], "all_pass", "section_s": {what: seconds the bench spent}}. Seconds are wall-clock; kB are 1000 bytes.
+"checks": [{name, value, target, pass}], "all_pass", "section_s": {what: seconds the bench spent}}.
+Seconds are wall-clock; kB are 1000 bytes.
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ from musicgen.presets import PRESETS, Preset
 
 SCHEMA = 1
 LSTM_ID = "A-lstm"
-FULL = {"runs": 7, "lstm_tokens": 500, "cached_runs": 5, "naive_runs": 3, "train_warmup": 2, "train_steps": 7,
-        "cold_start_runs": 3}
-QUICK = {"runs": 3, "lstm_tokens": 200, "cached_runs": 3, "naive_runs": 1, "train_warmup": 1, "train_steps": 3,
-         "cold_start_runs": 1}
+# runs: seeds per model after a warm-up; a model stops at min_runs once model_budget_s is spent.
+FULL = {"runs": 7, "min_runs": 5, "model_budget_s": 30.0, "lstm_tokens": 500, "cached_runs": 5, "naive_runs": 3,
+        "naive_budget_s": 60.0, "train_warmup": 2, "train_steps": 7, "cold_start_runs": 3}
+QUICK = {"runs": 3, "min_runs": 1, "model_budget_s": 3.0, "lstm_tokens": 200, "cached_runs": 3, "naive_runs": 1,
+         "naive_budget_s": 5.0, "train_warmup": 1, "train_steps": 3, "cold_start_runs": 1}
 QUICK_COLD_START_BUDGET_S = 40.0  # --quick skips the cold start if the rest already took this long
 QUICK_WALL_S = 55.0  # ... and gives it only what is left of this
 
@@ -54,7 +56,7 @@ def _lstm_checkpoint(ids: list[str]) -> str | None:
         try:
             if load_checkpoint(cid).card["family"] == "lstm":
                 return cid
-        except Exception:  # noqa: BLE001 — a broken checkpoint is reported by the model rows
+        except Exception:  # noqa: BLE001, S112 — a broken checkpoint is reported by the model rows
             continue
     return None
 
@@ -68,7 +70,7 @@ def collect(*, quick: bool = False, ids: list[str] | None = None, cold_start: bo
     settings = {**(QUICK if quick else FULL), **(overrides or {})}
     ids = list_checkpoint_ids() if ids is None else ids
     result: dict = {"schema": SCHEMA, "quick": quick,
-                    "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                    "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
                     "machine": machine_info(),
                     "settings": {**settings, "sample_rate": SAMPLE_RATE, "length": LENGTH}, "models": {}}
     sections = result["section_s"] = {}
@@ -76,7 +78,8 @@ def collect(*, quick: bool = False, ids: list[str] | None = None, cold_start: bo
         log(f"bench: {cid} ({settings['runs']} runs after a warm-up)")
         t = time.perf_counter()
         try:
-            result["models"][cid] = bench_model(cid, settings["runs"])
+            result["models"][cid] = bench_model(cid, settings["runs"], min_runs=settings["min_runs"],
+                                                budget_s=settings["model_budget_s"])
         except Exception as e:  # noqa: BLE001 — one broken model must not hide the others' numbers
             result["models"][cid] = {"error": f"{type(e).__name__}: {e}"}
         sections[cid] = time.perf_counter() - t
@@ -93,7 +96,7 @@ def collect(*, quick: bool = False, ids: list[str] | None = None, cold_start: bo
         model = load_checkpoint(lstm_id).model
         result["lstm_cached_vs_naive"] = {"checkpoint": lstm_id, **cached_vs_naive(
             model, n_tokens=settings["lstm_tokens"], cached_runs=settings["cached_runs"],
-            naive_runs=settings["naive_runs"])}
+            naive_runs=settings["naive_runs"], naive_budget_s=settings["naive_budget_s"])}
         sections["lstm_cached_vs_naive"] = time.perf_counter() - t
     result["lstm_cached_vs_naive_speedup"] = result["lstm_cached_vs_naive"].get("speedup")
 

@@ -7,12 +7,11 @@ from contextlib import contextmanager
 
 import torch
 
+from musicgen.bench.pipeline import median
 from musicgen.models import build_model
 from musicgen.presets import Preset
 from musicgen.representations import representation_from_card
 from musicgen.representations.notes import N_SPECIAL
-
-from musicgen.bench.pipeline import median
 
 WINDOW = 100  # the studies' context: the last 100 tokens, re-read from scratch for every new token
 
@@ -65,11 +64,14 @@ def _per_token(run, model, n_tokens: int, runs: int, mkldnn: bool) -> float:
         return median([run(model, n_tokens) for _ in range(runs)]) / n_tokens
 
 
-def cached_vs_naive(model, *, n_tokens: int, cached_runs: int, naive_runs: int, probe_tokens: int = 5) -> dict:
+def cached_vs_naive(model, *, n_tokens: int, cached_runs: int, naive_runs: int, probe_tokens: int = 5,
+                    naive_budget_s: float = 60.0) -> dict:
     """Seconds per token, both loops drawing the same way; only the forward differs.
 
     The headline uses one-token steps as `sample` runs them (oneDNN off) and the re-run window with
-    whichever oneDNN setting is faster here (a short probe of each; the slow one can be ~40× slower)."""
+    whichever oneDNN setting is faster here (a short probe of each; the slow one can be ~40× slower).
+    Every naive token costs the same (the window is always full), so on a slow or busy machine the
+    naive loop runs fewer tokens to stay within `naive_budget_s`; `naive_tokens` says how many."""
     was_training = model.training
     model.eval()
     try:
@@ -77,10 +79,12 @@ def cached_vs_naive(model, *, n_tokens: int, cached_runs: int, naive_runs: int, 
             cached = {on: _per_token(run_cached, model, n_tokens, cached_runs, on) for on in (False, True)}
             probe = {on: _per_token(run_naive, model, probe_tokens, 1, on) for on in (True, False)}
             best = min(probe, key=probe.get)
-            naive = _per_token(run_naive, model, n_tokens, naive_runs, best)
+            naive_tokens = int(min(n_tokens, max(probe_tokens, naive_budget_s / (probe[best] * naive_runs))))
+            naive = _per_token(run_naive, model, naive_tokens, naive_runs, best)
     finally:
         model.train(was_training)
-    return {"tokens": n_tokens, "window": WINDOW, "cached_runs": cached_runs, "naive_runs": naive_runs,
+    return {"tokens": n_tokens, "naive_tokens": naive_tokens, "window": WINDOW, "cached_runs": cached_runs,
+            "naive_runs": naive_runs,
             "cached_ms_per_token": 1000 * cached[False], "naive_ms_per_token": 1000 * naive,
             "speedup": naive / cached[False], "cached_mkldnn_on_ms_per_token": 1000 * cached[True],
             "naive_mkldnn": best, "naive_probe_ms_per_token": {"mkldnn_on": 1000 * probe[True],

@@ -76,9 +76,12 @@ def time_load(checkpoint_id: str, runs: int) -> dict:
     return {"load_first_s": first, "load_median_s": median(times)}
 
 
-def time_generate(checkpoint_id: str, runs: int) -> dict:
+def time_generate(checkpoint_id: str, runs: int, *, min_runs: int | None = None,
+                  budget_s: float = float("inf")) -> dict:
     """`runs` seeds after a warm-up (which also loads the soundfont). Each run times the page's path
-    end to end (generate + render_for_browser), then the stages one by one on the same notes."""
+    end to end (generate + render_for_browser), then the stages one by one on the same notes.
+    A slow model stops after `min_runs` once `budget_s` is spent; `runs` in the result says how many ran."""
+    min_runs = runs if min_runs is None else min_runs
     ck = load_checkpoint(checkpoint_id)
     t = time.perf_counter()
     render_for_browser(generate(ck, Request(model=ck.id, seed=WARMUP_SEED, length=LENGTH)), sample_rate=SAMPLE_RATE)
@@ -86,7 +89,10 @@ def time_generate(checkpoint_id: str, runs: int) -> dict:
     rows: dict[str, list[float]] = {k: [] for k in (
         "sample", "end_to_end", "synthesis", "normalize", "encode_ogg", "encode_mp3", "audio_seconds",
         "realtime", "ogg_bytes", "mp3_bytes", "notes")}
+    started = time.perf_counter()
     for seed in range(runs):
+        if seed >= min_runs and time.perf_counter() - started > budget_s:
+            break
         t0 = time.perf_counter()
         seq = generate(ck, Request(model=ck.id, seed=seed, length=LENGTH))
         t1 = time.perf_counter()
@@ -108,7 +114,7 @@ def time_generate(checkpoint_id: str, runs: int) -> dict:
                            ("ogg_bytes", len(ogg)), ("mp3_bytes", len(mp3)), ("notes", len(seq))):
             rows[key].append(float(value))
     return {
-        "family": ck.card["family"], "runs": runs, "first_generate_s": warmup,
+        "family": ck.card["family"], "runs": len(rows["sample"]), "first_generate_s": warmup,
         "sample_median_s": median(rows["sample"]), "synthesis_median_s": median(rows["synthesis"]),
         "normalize_median_s": median(rows["normalize"]), "encode_ogg_median_s": median(rows["encode_ogg"]),
         "encode_mp3_median_s": median(rows["encode_mp3"]),
@@ -120,5 +126,6 @@ def time_generate(checkpoint_id: str, runs: int) -> dict:
     }
 
 
-def bench_model(checkpoint_id: str, runs: int) -> dict:
-    return {**time_load(checkpoint_id, runs), **time_generate(checkpoint_id, runs)}
+def bench_model(checkpoint_id: str, runs: int, *, min_runs: int | None = None, budget_s: float = float("inf")) -> dict:
+    return {**time_load(checkpoint_id, runs),
+            **time_generate(checkpoint_id, runs, min_runs=min_runs, budget_s=budget_s)}

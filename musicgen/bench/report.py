@@ -52,14 +52,16 @@ def _verdict(p) -> str:
 def format_report(result: dict) -> str:
     m = result["machine"]
     s = result["settings"]
-    parts = [f"musicgen bench{' --quick' if result['quick'] else ''}: {m['cpu_count']} CPUs "
-             f"({m['cpus_usable']} usable), torch {m['torch']} with {m['torch_threads']} threads, "
-             f"load average {m['load_average_1_5_15']}, soundfont {m['soundfont']}; medians of {s['runs']} runs "
-             f"after a warm-up, {s['length']} clips at {s['sample_rate']} Hz", ""]
+    header = (f"musicgen bench{' --quick' if result['quick'] else ''}: {m['cpu_count']} CPUs "
+              f"({m['cpus_usable']} usable), torch {m['torch']} with {m['torch_threads']} threads, "
+              f"load average {m['load_average_1_5_15']}, soundfont {m['soundfont']}; medians of {s['runs']} runs "
+              f"after a warm-up, {s['length']} clips at {s['sample_rate']} Hz")
+    parts = [header]
     busy = m.get("other_processes_cpus_busy")
     if busy is not None and busy > 0.25:
-        parts[-1:] = [f"WARNING: other processes kept {busy:.1f} of {m['cpus_usable'] or m['cpu_count']} CPUs busy "
-                      "during the bench; these timings overstate the app's (rerun on a quiet machine)", ""]
+        parts.append(f"WARNING: other processes kept {busy:.1f} of {m['cpus_usable'] or m['cpu_count']} CPUs busy "
+                     "during the bench; these timings overstate the app's (rerun on a quiet machine)")
+    parts.append("")
     verdicts = {c["name"]: c["pass"] for c in result["checks"]}
     head = ["model", "load s", "sample s", "synth s", "normalise s", "ogg s", "end-to-end s", "≤ 0.3 s", "synth ×RT",
             "ogg kB/30s", "mp3 kB", "mp3 s"]
@@ -90,12 +92,13 @@ def format_report(result: dict) -> str:
         rows.append([name, _fmt(value, 2 if name != "synthesis_realtime_factor" else 0), f"{op} {target:g} {unit}",
                      _verdict(verdicts[name]), notes.get(name, "")])
     train = result["lstm_train"]
-    rows.append(["lstm_train_sequences_per_s", _fmt(train["sequences_per_s"], 1), "(no target)", "",
-                 f"{train['preset']}: batch {train['batch_size']}×{train['window']} tokens, "
-                 f"{_fmt(train['step_median_s'], 3)} s/step"])
+    train_note = (f"{train['preset']}: batch {train['batch_size']}×{train['window']} tokens, "
+                  f"{_fmt(train['step_median_s'], 3)} s/step")
+    rows.append(["lstm_train_sequences_per_s", _fmt(train["sequences_per_s"], 1), "(no target)", "", train_note])
     parts.append(_table(["global", "value", "target", "verdict", "note"], rows))
     passed = [c for c in result["checks"] if c["pass"] is not None]
+    unmeasured = len(result["checks"]) - len(passed)
     parts += ["", f"{sum(c['pass'] for c in passed)}/{len(passed)} targets met"
-              + (f" ({len(result['checks']) - len(passed)} not measured)" if len(passed) < len(result["checks"]) else "")
+              + (f" ({unmeasured} not measured)" if unmeasured else "")
               + f"; bench took {result.get('wall_s', 0):.0f} s"]
     return "\n".join(parts)
