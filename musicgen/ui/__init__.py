@@ -14,7 +14,6 @@ from musicgen.ui.compare import (
 )
 from musicgen.ui.compare import settings_controls as compare_settings
 from musicgen.ui.errors import attempt, error_message, show_error
-from musicgen.ui.game import ensure_game_study, game_study, play
 from musicgen.ui.generation import (
     RESULT_KEY,
     Result,
@@ -24,14 +23,29 @@ from musicgen.ui.generation import (
     sampling_controls,
     show_result,
 )
-from musicgen.ui.listening import find_study, participant_id, participant_store, run_study, vote_store
 from musicgen.ui.resources import audio_bytes, heldout_ids, load_model
-from musicgen.ui.results import password_gate, pick_study, show_results, study_setup
 from musicgen.ui.style_push import EXPLANATION as PUSH_EXPLANATION
 from musicgen.ui.style_push import PUSH_KEY, probability_figure, push_cards, push_into_state, show_push
 from musicgen.ui.style_push import piece_controls as push_piece_controls
 from musicgen.ui.style_push import settings_controls as push_settings
 from musicgen.ui.training import checkpoint_panel, overlay_section, read_history, x_axis_control
+
+# The listening-test pages pull in SQLAlchemy and scipy (~0.7 s): imported on first use, so the home
+# page and Generate start faster.
+_LAZY = {
+    "ensure_game_study": "game", "game_study": "game", "play": "game",
+    "find_study": "listening", "participant_id": "listening", "participant_store": "listening",
+    "run_study": "listening", "vote_store": "listening",
+    "password_gate": "results", "pick_study": "results", "show_results": "results", "study_setup": "results",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"musicgen.ui.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'musicgen.ui' has no attribute {name!r}")
 
 __all__ = [
     "RESULT_KEY", "Result", "attempt", "audio_bytes", "error_message", "generate_into_state", "heldout_ids",
