@@ -151,6 +151,8 @@ def test_a_participant_completes_a_blind_study_and_results_count_it(app_server, 
     page.get_by_label("Password", exact=True).fill(results_password)
     page.get_by_role("button", name="Open the results").click()
     page.get_by_text("Participant link:").wait_for()
+    # the statistics render after the link (first use imports scipy and bootstraps): wait for them
+    page.locator("[data-testid='stMetricLabel']", has_text="Votes").first.wait_for()
     wait_idle(page)
     metrics = dict(zip(page.locator("[data-testid='stMetricLabel']").all_inner_texts(),
                        page.locator("[data-testid='stMetricValue']").all_inner_texts()))
