@@ -27,6 +27,11 @@ class MusicModel(nn.Module):
     # How temperature applies in this family, in plain words (goes on the card).
     temperature_meaning: ClassVar[str] = ""
     is_likelihood_model: ClassVar[bool] = True
+    # A seconds-long version of this family for tests (`presets.toy_preset`): model config, the
+    # representation it reads, and training overrides.
+    toy_config: ClassVar[dict] = {}
+    toy_representation: ClassVar[str] = "notes"
+    toy_train: ClassVar[dict] = {}
 
     def __init__(self, *, config, representation):
         super().__init__()

@@ -34,6 +34,7 @@ class NextNoteLSTM(MusicModel):
     family = "lstm"
     Config = LSTMConfig
     temperature_meaning = "logits ÷ T before each next-token draw (1 = as trained)"
+    toy_config = {"embed_dim": 16, "hidden": 32, "layers": 2, "dense": 32, "dropout": 0.0}
 
     def __init__(self, *, config: LSTMConfig, representation):
         super().__init__(config=config, representation=representation)

@@ -28,6 +28,7 @@ class MarkovChain(MusicModel):
     family = "markov"
     Config = MarkovConfig
     temperature_meaning = "log-probabilities ÷ T before each next-token draw (1 = the counted probabilities)"
+    toy_config = {"order": 2}
 
     def __init__(self, *, config: MarkovConfig, representation):
         super().__init__(config=config, representation=representation)

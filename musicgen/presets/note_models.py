@@ -1,58 +1,8 @@
-"""Named presets: family + model config + representation + data + training budget + card text.
+"""Presets of the note-token systems (A-lstm, B-lstm, markov) and the style push (D-classifier-ascent)."""
 
-A shipped checkpoint is exactly `train(PRESETS[id])`; `python -m musicgen train ID` retrains it.
-"""
+from musicgen.presets import Preset, TrainConfig, register
 
-from __future__ import annotations
-
-from dataclasses import dataclass, field
-
-
-@dataclass(frozen=True, kw_only=True)
-class TrainConfig:
-    batch_size: int = 32
-    window: int = 128  # tokens per training sequence (loss on every position)
-    lr: float = 2e-3
-    weight_decay: float = 0.0
-    max_steps: int | None = None
-    max_epochs: int | None = None
-    max_seconds: float | None = None
-    eval_every: int = 200  # steps between validation losses
-    log_every: int = 25
-    grad_clip: float | None = 1.0
-    augment_transpose: bool = True
-    lr_decay: bool = True  # cosine decay to 10 % over max_steps
-    seed: int = 0
-    device: str = "auto"
-    threads: int | None = None  # torch intra-op threads; None = torch's default
-
-
-@dataclass(frozen=True, kw_only=True)
-class Preset:
-    id: str
-    system: str  # the id in shared/seed-models.md
-    family: str
-    title: str  # plain words for the model cards in the app
-    description: str
-    limitations: str
-    corpus: str = "bach-chorales"
-    representation: str = "notes"
-    representation_config: dict = field(default_factory=dict)
-    model_config: dict = field(default_factory=dict)
-    train: TrainConfig = TrainConfig()
-    sampling_defaults: dict = field(default_factory=lambda: {"temperature": 1.0, "top_k": None, "top_p": None,
-                                                             "length": "30s"})
-
-
-PRESETS: dict[str, Preset] = {}
-
-
-def _register(p: Preset) -> Preset:
-    PRESETS[p.id] = p
-    return p
-
-
-_register(Preset(
+register(Preset(
     id="A-lstm", system="A-lstm", family="lstm",
     title="Next-note LSTM",
     description=(
@@ -72,7 +22,7 @@ _register(Preset(
                       eval_every=250, log_every=25),
 ))
 
-_register(Preset(
+register(Preset(
     id="B-lstm", system="B-lstm", family="lstm",
     title="Small next-note LSTM",
     description=(
@@ -88,7 +38,7 @@ _register(Preset(
                       eval_every=250, log_every=25, threads=1),
 ))
 
-_register(Preset(
+register(Preset(
     id="markov", system="markov", family="markov",
     title="Markov chain (baseline)",
     description=(
@@ -105,17 +55,7 @@ _register(Preset(
 ))
 
 
-def toy_preset(family: str = "lstm", **train_overrides) -> Preset:
-    """A seconds-long preset on the toy corpus, for tests."""
-    small = {"lstm": {"embed_dim": 16, "hidden": 32, "layers": 2, "dense": 32, "dropout": 0.0},
-             "markov": {"order": 2}}[family]
-    train = {"batch_size": 8, "window": 32, "lr": 1e-2, "max_steps": 30, "eval_every": 10, "log_every": 5,
-             "augment_transpose": False, **train_overrides}
-    return Preset(id=f"toy-{family}", system="toy", family=family, title="toy", description="toy",
-                  limitations="toy", corpus="toy", model_config=small, train=TrainConfig(**train))
-
-
-_register(Preset(
+register(Preset(
     id="D-classifier-ascent", system="D-classifier-ascent", family="classifier-ascent",
     title="Style push (composer classifier + gradient ascent)",
     description=(
