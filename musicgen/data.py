@@ -203,6 +203,10 @@ def load_corpus(name: str, *, refresh: bool = False) -> Corpus:
 
 
 def _load_corpus_uncached(name: str, *, refresh: bool) -> Corpus:
+    if name == "irish-abc":  # tunes as ABC text and notes: its own loader (C-abc)
+        from musicgen.data_abc import load_abc_corpus
+
+        return load_abc_corpus(name, refresh=refresh)
     if name.startswith("folder:"):
         folder = Path(name[len("folder:"):]).expanduser().resolve()
         if not folder.is_dir():
@@ -216,7 +220,7 @@ def _load_corpus_uncached(name: str, *, refresh: bool) -> Corpus:
     elif name in LOADERS:
         loader, cache_name = LOADERS[name], name
     else:
-        raise CorpusError(f"unknown corpus {name!r}; use one of {sorted(LOADERS)} or folder:/path")
+        raise CorpusError(f"unknown corpus {name!r}; use one of {sorted([*LOADERS, 'irish-abc'])} or folder:/path")
     path = cache_dir() / f"{cache_name}.v{CACHE_VERSION}.npz"
     if path.exists() and not refresh:
         pieces = _read_pieces(path)

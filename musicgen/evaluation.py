@@ -234,6 +234,9 @@ def evaluate_model(checkpoint, n: int, *, ceilings: dict | None = None) -> dict:
         ceilings[(corpus_name, n)] = ceiling(corpus, n)
     started = time.perf_counter()  # the model's own time: sampling and comparing
     generated, settings = sample_model(checkpoint, n)
+    # A family may drop samples that are not music (C-abc: tunes that do not parse) and report extra numbers.
+    hook = getattr(checkpoint.model, "evaluation_extras", None)
+    generated, extras = hook(generated) if hook else (generated, {})
     result = compare_sets(clip(generated), real)
     ceiling_row = ceilings[(corpus_name, n)]
     return {"n_samples": n, "reference": REFERENCE_SPLIT, "corpus": corpus_name, "reference_pieces": len(real),
@@ -242,7 +245,7 @@ def evaluate_model(checkpoint, n: int, *, ceilings: dict | None = None) -> dict:
             "c2st_accuracy": result["c2st_accuracy"],
             "nll_per_token": _finite_or_none(checkpoint.card.get("training", {}).get("test_nll_per_token")),
             "features": result["features"],
-            "real_vs_train": dict(ceiling_row),
+            "real_vs_train": dict(ceiling_row), **extras,
             "seconds": round(time.perf_counter() - started, 1), "code_version": code_version(),
             "evaluated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 

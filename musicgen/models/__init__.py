@@ -1,14 +1,30 @@
 """The explicit registry of model families: family name (stored in every card) → class."""
 
 from musicgen.models.base import MusicModel
+from musicgen.models.char_lstm import CharLSTM
 from musicgen.models.classifier_ascent import ClassifierAscent
+from musicgen.models.crnngan import CRNNGAN
+from musicgen.models.dcgan import DCGAN
+from musicgen.models.gan_dense import DenseGAN
+from musicgen.models.gan_lstm import LSTMGAN
 from musicgen.models.lstm import NextNoteLSTM
+from musicgen.models.lstm_vae import LSTMVAE
 from musicgen.models.markov import MarkovChain
+from musicgen.models.tvae import TransformerVAE
+from musicgen.models.transformer import RelativeTransformer
 
 MODELS: dict[str, type[MusicModel]] = {
     NextNoteLSTM.family: NextNoteLSTM,
     MarkovChain.family: MarkovChain,
     ClassifierAscent.family: ClassifierAscent,
+    LSTMGAN.family: LSTMGAN,
+    DenseGAN.family: DenseGAN,
+    CRNNGAN.family: CRNNGAN,
+    DCGAN.family: DCGAN,
+    LSTMVAE.family: LSTMVAE,
+    TransformerVAE.family: TransformerVAE,
+    RelativeTransformer.family: RelativeTransformer,
+    CharLSTM.family: CharLSTM,
 }
 
 

@@ -68,3 +68,7 @@ def toy_preset(family: str = "lstm", **train_overrides) -> Preset:
 
 # One module per group of systems; importing them fills PRESETS (explicit, in menu order).
 from musicgen.presets import note_models  # noqa: E402,F401
+from musicgen.presets import latent  # noqa: E402,F401
+from musicgen.presets import transformer  # noqa: E402,F401
+from musicgen.presets import adversarial  # noqa: E402,F401
+from musicgen.presets import abc  # noqa: E402,F401

@@ -4,9 +4,13 @@
 """
 
 from musicgen.representations.notes import NoteTokens, NoteTokensConfig
+from musicgen.representations.features import NoteFeatures, NoteFeaturesConfig
 from musicgen.representations.pianoroll import PianoRoll, PianoRollConfig
+from musicgen.representations.voices import VoiceGrid, VoiceGridConfig
+from musicgen.representations.abc import AbcText
 
-REPRESENTATIONS = {"notes": NoteTokens, "pianoroll": PianoRoll}
+REPRESENTATIONS = {"notes": NoteTokens, "pianoroll": PianoRoll, "voices": VoiceGrid, "features": NoteFeatures,
+                   "abc": AbcText}
 
 
 def representation_from_card(name: str, config: dict):
@@ -16,5 +20,6 @@ def representation_from_card(name: str, config: dict):
     return REPRESENTATIONS[name].from_json(config)
 
 
-__all__ = ["NoteTokens", "NoteTokensConfig", "PianoRoll", "PianoRollConfig", "REPRESENTATIONS",
+__all__ = ["AbcText", "NoteFeatures", "NoteFeaturesConfig", "NoteTokens", "NoteTokensConfig", "PianoRoll", "PianoRollConfig",
+           "REPRESENTATIONS", "VoiceGrid", "VoiceGridConfig",
            "representation_from_card"]

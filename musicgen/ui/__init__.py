@@ -36,6 +36,9 @@ _LAZY = {
     "ensure_game_study": "game", "game_study": "game", "play": "game",
     "find_study": "listening", "participant_id": "listening", "participant_store": "listening",
     "run_study": "listening", "vote_store": "listening",
+    "INTERP_EXPLANATION": "interpolate", "INTERP_KEY": "interpolate", "interp_cards": "interpolate",
+    "interp_piece_controls": "interpolate", "interp_settings": "interpolate",
+    "interpolate_into_state": "interpolate", "show_interpolation": "interpolate",
     "password_gate": "results", "pick_study": "results", "show_results": "results", "study_setup": "results",
 }
 
@@ -61,4 +64,7 @@ __all__ = [
     # Style push page
     "PUSH_EXPLANATION", "PUSH_KEY", "probability_figure", "push_cards", "push_into_state", "push_piece_controls",
     "push_settings", "show_push",
+    # Interpolate page
+    "INTERP_EXPLANATION", "INTERP_KEY", "interp_cards", "interp_piece_controls", "interp_settings",
+    "interpolate_into_state", "show_interpolation",
 ]

@@ -144,10 +144,21 @@ def show_result(result: Result) -> None:
     stem = f"{request.model}-seed{request.seed}"
     st.subheader(f"{result.title}, seed {request.seed}", anchor=False)
     primer_words = f"; the first {primer_notes} (grey) are the primer" if primer_notes else ""
+    meta = seq.meta_dict()
+    if "abc_error" in meta:  # C-abc: the sampled text is not a readable tune; say so and show it, no traceback
+        st.warning(f"This tune's ABC text does not parse, so there are no notes to play ({meta['abc_error']}). "
+                   "Try another seed or a lower temperature. The text the model wrote:")
+        st.code(meta.get("abc", ""), language=None)
+        st.code(request.command(out=f"{stem}.mid"), language="bash")
+        return
     st.caption(f"{len(seq)} notes, {seq.duration:.1f} s{primer_words}.")
     has_audio = show_audio(seq)
     roll_col, loss_col = st.columns([3, 2])
     roll_col.plotly_chart(piano_roll_figure(seq, primer_notes=primer_notes, title="Piano roll"))
+    if "abc" in meta:  # C-abc: the tune's ABC text beside its roll; the training curve moves below
+        loss_col.markdown("**ABC text of this tune** (the model writes text; music21 turns it into notes)")
+        loss_col.code(meta["abc"], language=None)
+        loss_col = st.container()
     try:
         history = load_model(request.model).history
     except Exception:  # noqa: BLE001 — the roll and downloads matter more than the curve

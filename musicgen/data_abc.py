@@ -1,0 +1,133 @@
+"""The ABC corpus of system C-abc: Irish and Scottish folk tunes as normalised ABC text.
+
+Source: music21's own corpus files (anyone can install them): O'Neill's 1850 (`oneills1850`, ~1000
+tunes) and Ryan's Mammoth Collection (`ryansMammoth`, ~1060). Each tune keeps only what the model
+needs (M:, L:, K: and the body); titles, sources, notes, fingerings and chord names in quotes,
+`!decorations!`, bowing marks and comments are dropped, runs of spaces become one, so the alphabet
+stays small (`representations.abc.DEFAULT_CHARS`). Tunes that music21 cannot read, that have fewer
+than 8 notes, or that keep a character outside the alphabet are left out (counted in `describe`).
+
+The corpus' pieces are NoteSequences (for evaluation and primers) that carry their ABC text in meta
+`abc` (for training). The split by tune is committed in `musicgen/splits/irish-abc.json`; the parsed
+tunes are cached (JSON text + npz notes) under the cache directory.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from musicgen.sequence import NoteSequence
+
+CORPUS_NAME = "irish-abc"
+COLLECTIONS = {"oneills1850": "oneills1850", "ryansMammoth": "ryans"}  # music21 work → name prefix
+CACHE_VERSION = 1
+HEADER_FIELDS = ("M", "L", "K")
+MIN_NOTES = 8
+_FIELD = re.compile(r"^([A-Za-z]):(.*)$")
+# Bowing (u v), trill/fermata/segno marks (T H S ~) and a few one-letter decorations: no pitch meaning.
+_DECORATIONS = re.compile(r"[uvTHS~PMOLRJk](?=[=_^A-Ga-gz(\[{]|$)")
+
+
+def split_tunes(text: str) -> list[tuple[str, str]]:
+    """A multi-tune ABC file → [(X number, tune text)]."""
+    parts = re.split(r"(?m)^X:", text)
+    out = []
+    for part in parts[1:]:
+        number = part.partition("\n")[0]
+        out.append((number.strip(), "X:" + part))
+    return out
+
+
+def normalise_tune(tune: str) -> str:
+    """One raw tune → `M:..\\nL:..\\nK:..\\nbody` (see the module doc for what is dropped)."""
+    head, body, in_body = [], [], False
+    for raw in tune.splitlines():
+        line = raw.split("%")[0].rstrip()
+        m = _FIELD.match(line)
+        if m:
+            field, value = m.group(1), re.sub(r"\s+", " ", m.group(2).strip())
+            if field in HEADER_FIELDS:
+                (body if in_body else head).append(f"{field}:{value}")
+            in_body = in_body or field == "K"
+            continue
+        if not in_body or not line.strip():
+            continue
+        line = re.sub(r'"[^"]*"', "", line)
+        line = re.sub(r"![^!]*!", "", line)
+        line = re.sub(r"\+[^+]*\+", "", line)
+        line = _DECORATIONS.sub("", line.replace("\\", " ").replace("\t", " "))
+        line = re.sub(r" +", " ", line).strip()
+        if line:
+            body.append(line)
+    return "\n".join(head + body)
+
+
+def raw_tunes() -> list[tuple[str, str]]:
+    """[(piece name, normalised text)] for every tune of both collections, in file order."""
+    from music21 import corpus
+
+    out, seen = [], set()
+    for work, prefix in COLLECTIONS.items():
+        for path in sorted(corpus.getWork(work)):
+            text = Path(path).read_text(encoding="utf-8", errors="replace")
+            for number, tune in split_tunes(text):
+                name = f"{prefix}/{Path(path).stem}/{number}"
+                while name in seen:
+                    name += "'"
+                seen.add(name)
+                out.append((name, normalise_tune(tune)))
+    return out
+
+
+def _parse_all(representation) -> tuple[list[NoteSequence], dict]:
+    from musicgen.representations.abc import AbcParseError, abc_to_sequence
+
+    pieces, dropped = [], {"alphabet": 0, "parse": 0, "short": 0}
+    for name, text in raw_tunes():
+        if representation.unknown_chars(text):
+            dropped["alphabet"] += 1
+            continue
+        try:
+            seq = abc_to_sequence(text, qpm=representation.config.qpm, name=name)
+        except AbcParseError:
+            dropped["parse"] += 1
+            continue
+        if len(seq) < MIN_NOTES:
+            dropped["short"] += 1
+            continue
+        pieces.append(seq)
+    return pieces, dropped
+
+
+def load_abc_corpus(name: str = CORPUS_NAME, *, refresh: bool = False):
+    """The Corpus of parsed tunes, each NoteSequence carrying its ABC text in meta `abc`."""
+    from musicgen.data import Corpus, CorpusError, _read_pieces, _save_pieces, _split_for, cache_dir
+    from musicgen.representations.abc import AbcText
+
+    if name != CORPUS_NAME:
+        raise CorpusError(f"unknown ABC corpus {name!r}; use {CORPUS_NAME}")
+    notes_path = cache_dir() / f"{name}.v{CACHE_VERSION}.npz"
+    text_path = cache_dir() / f"{name}.v{CACHE_VERSION}.json"
+    if notes_path.exists() and text_path.exists() and not refresh:
+        doc = json.loads(text_path.read_text())
+        pieces = _read_pieces(notes_path)
+    else:
+        pieces, dropped = _parse_all(AbcText())
+        if not pieces:
+            raise CorpusError("no ABC tunes could be read from music21's corpus; install music21 (requirements.txt)")
+        _save_pieces(notes_path, pieces)
+        doc = {"texts": {p.name: p.meta_dict()["abc"] for p in pieces}, "dropped": dropped}
+        text_path.write_text(json.dumps(doc))
+    pieces = [p.with_meta(abc=doc["texts"][p.name]) for p in pieces]
+    split = _split_for(name, [p.name for p in pieces])
+    return Corpus(name=name, pieces=tuple(pieces), split=split)
+
+
+def dropped_counts() -> dict:
+    """How many tunes the loader left out and why (read from the cache; empty before the first load)."""
+    from musicgen.data import cache_dir
+
+    path = cache_dir() / f"{CORPUS_NAME}.v{CACHE_VERSION}.json"
+    return json.loads(path.read_text()).get("dropped", {}) if path.exists() else {}

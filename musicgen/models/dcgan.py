@@ -1,0 +1,131 @@
+"""D-dcgan, study D's DCGAN on piano-roll images (time × pitch).
+
+Generator: noise → 6 transposed convolutions (batch norm + ReLU between) → a sigmoid image, one cell
+per sixteenth note and pitch. Discriminator: 6 convolutions with batch norm and LeakyReLU → one
+real/fake logit. Study D's training choices are kept in the config: BCE summed over the batch (not
+averaged), L2 on the discriminator's weights, a low learning rate. The study's 128 × 128 images are
+`steps` × `pitches` here (smaller for a CPU; the card says so): `pitches` rows from `pitch_low` up
+cover the chorales transposed ±6. A cell at or above 0.5 sounds; runs of sounding cells are notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from musicgen.models.adversarial import AdversarialConfig, AdversarialModel
+from musicgen.representations.pianoroll import N_PITCHES
+from musicgen.sequence import NoteSequence
+
+
+@dataclass(frozen=True, kw_only=True)
+class DCGANConfig(AdversarialConfig):
+    steps: int = 64  # sixteenths per image (time axis)
+    pitches: int = 64  # pitch rows per image
+    pitch_low: int = 28
+    latent_dim: int = 128
+    width: int = 32  # channels of the widest generator layer ÷ 8
+    loss_sum: bool = True
+    d_weight_decay: float = 1e-4
+
+
+def _stride_two_count(size: int) -> int:
+    count = 0
+    while size > 4:
+        if size % 2:
+            raise ValueError(f"image side {size} must be 4 × a power of 2")
+        size //= 2
+        count += 1
+    return count
+
+
+class _Generator(nn.Module):
+    def __init__(self, c: DCGANConfig):
+        super().__init__()
+        if c.steps != c.pitches:
+            raise ValueError("the DCGAN makes square images: steps must equal pitches")
+        ups = _stride_two_count(c.steps)  # 4 → steps; plus the 1 → 4 projection and a final 3×3
+        if ups != 4:
+            raise ValueError("six transposed convolutions need 64 × 64 images (4 upsamplings)")
+        ch = [c.width * 8, c.width * 4, c.width * 2, c.width, c.width // 2]
+        layers: list[nn.Module] = [nn.ConvTranspose2d(c.latent_dim, ch[0], 4, 1, 0, bias=False),
+                                   nn.BatchNorm2d(ch[0]), nn.ReLU()]
+        for i in range(4):
+            layers += [nn.ConvTranspose2d(ch[i], ch[i + 1], 4, 2, 1, bias=False), nn.BatchNorm2d(ch[i + 1]), nn.ReLU()]
+        layers += [nn.ConvTranspose2d(ch[4], 1, 3, 1, 1), nn.Sigmoid()]
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.body(z[:, :, None, None])
+
+
+class _Discriminator(nn.Module):
+    def __init__(self, c: DCGANConfig):
+        super().__init__()
+        ch = [c.width // 2, c.width, c.width * 2, c.width * 4, c.width * 8]
+        layers: list[nn.Module] = [nn.Conv2d(1, ch[0], 3, 1, 1), nn.LeakyReLU(0.2)]
+        for i in range(4):
+            layers += [nn.Conv2d(ch[i], ch[i + 1], 4, 2, 1, bias=False), nn.BatchNorm2d(ch[i + 1]), nn.LeakyReLU(0.2)]
+        self.body = nn.Sequential(*layers)
+        self.out = nn.Conv2d(ch[4], 1, 4, 1, 0)  # the sixth convolution: 4 × 4 → one logit
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        f = self.body(x)
+        return self.out(f).flatten(), f.flatten(1)
+
+
+class DCGAN(AdversarialModel):
+    family = "dcgan"
+    Config = DCGANConfig
+    toy_representation = "pianoroll"
+    toy_config = {"width": 4, "latent_dim": 8}
+    toy_train = {"lr": 2e-3, "window": 64}
+
+    def build_generator(self) -> nn.Module:
+        return _Generator(self.config)
+
+    def build_discriminator(self) -> nn.Module:
+        return _Discriminator(self.config)
+
+    @classmethod
+    def piece_array(cls, representation, piece: NoteSequence) -> np.ndarray:
+        # A piece shorter than one image ends in silence rather than being dropped (only the toy
+        # corpus has such pieces; every chorale is longer than 64 sixteenths).
+        roll = representation.encode(piece)
+        short = DCGANConfig.steps - len(roll)
+        return np.pad(roll, ((0, short), (0, 0))) if short > 0 else roll
+
+    @classmethod
+    def prepare_window(cls, representation, window: np.ndarray, shift: int) -> np.ndarray | None:
+        return window if shift == 0 else _shift_pitch(window, shift)
+
+    def normalise(self, real: torch.Tensor) -> torch.Tensor:
+        """(batch, steps, 128) full-range rolls → (batch, 1, steps, pitches) images."""
+        c = self.config
+        return real[:, None, :, c.pitch_low:c.pitch_low + c.pitches]
+
+    def chunk_to_notes(self, fake: np.ndarray) -> NoteSequence:
+        c = self.config
+        roll = np.zeros((c.steps, N_PITCHES), dtype=np.float32)
+        roll[:, c.pitch_low:c.pitch_low + c.pitches] = fake[0]
+        return self.representation.decode(roll)
+
+    def chunk_seconds(self) -> float:
+        return self.config.steps * self.representation.step_seconds(self.representation.config.qpm)
+
+
+def _shift_pitch(roll: np.ndarray, semitones: int) -> np.ndarray | None:
+    """A (steps, 128) roll moved up or down; None if a sounding note would leave 0-127."""
+    out = np.zeros_like(roll)
+    if semitones > 0:
+        if roll[:, -semitones:].any():
+            return None
+        out[:, semitones:] = roll[:, :-semitones]
+    else:
+        if roll[:, :-semitones].any():
+            return None
+        out[:, :semitones] = roll[:, -semitones:]
+    return out

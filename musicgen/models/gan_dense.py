@@ -1,0 +1,62 @@
+"""B-gan, study B's GAN: a fully connected generator (no recurrence) from seeded noise straight to a
+window of the voice grid, and an LSTM + dense discriminator. The study found it "passable": a
+repeated bass note with harmonic notes on top."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from musicgen.models.adversarial import AdversarialConfig
+from musicgen.models.gan_voices import VoiceGridGAN
+from musicgen.representations.voices import VOICES
+
+
+@dataclass(frozen=True, kw_only=True)
+class DenseGANConfig(AdversarialConfig):
+    steps: int = 64
+    g_layers: tuple[int, ...] = (256, 512, 1024)
+    d_hidden: int = 128
+    d_dense: int = 64
+
+
+class _Generator(nn.Module):
+    def __init__(self, c: DenseGANConfig):
+        super().__init__()
+        layers, width = [], c.latent_dim
+        for size in c.g_layers:
+            layers += [nn.Linear(width, size), nn.LeakyReLU(0.2), nn.BatchNorm1d(size, momentum=0.2)]
+            width = size
+        self.body = nn.Sequential(*layers, nn.Linear(width, c.steps * VOICES), nn.Tanh())
+        self.steps = c.steps
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.body(z).view(z.shape[0], self.steps, VOICES)
+
+
+class _Discriminator(nn.Module):
+    def __init__(self, c: DenseGANConfig):
+        super().__init__()
+        self.lstm = nn.LSTM(VOICES, c.d_hidden, batch_first=True)
+        self.features = nn.Sequential(nn.Linear(c.d_hidden, c.d_dense), nn.LeakyReLU(0.2))
+        self.out = nn.Linear(c.d_dense, 1)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        _, (final, _) = self.lstm(x)
+        f = self.features(final[-1])
+        return self.out(f).squeeze(-1), f
+
+
+class DenseGAN(VoiceGridGAN):
+    family = "gan-dense"
+    Config = DenseGANConfig
+    toy_config = {"steps": 16, "g_layers": [16, 32], "d_hidden": 16, "d_dense": 8, "latent_dim": 8}
+    toy_train = {"lr": 2e-3, "window": 16}
+
+    def build_generator(self) -> nn.Module:
+        return _Generator(self.config)
+
+    def build_discriminator(self) -> nn.Module:
+        return _Discriminator(self.config)

@@ -1,0 +1,91 @@
+"""Presets of the adversarial systems (A-gan, B-gan, E-crnngan, D-dcgan), all on the Bach chorales
+split that A-lstm uses, so their evaluations compare."""
+
+from musicgen.presets import Preset, TrainConfig, register
+
+_GAN_SAMPLING = {"temperature": 1.0, "top_k": None, "top_p": None, "length": "30s"}
+
+register(Preset(
+    id="A-gan", system="A-gan", family="gan-lstm",
+    title="LSTM-GAN",
+    description=(
+        "Two networks trained against each other: a generator turns random numbers into 19 seconds of "
+        "four-part music at once, and a critic (discriminator) learns to tell its output from real Bach "
+        "chorales; each gets better by beating the other. Study A's design: dense layers that grow the noise "
+        "into a sequence, three LSTM layers that shape it in time, and an LSTM + bidirectional LSTM critic. "
+        "Each of its steps is an eighth note with four pitches (soprano, alto, tenor, bass)."),
+    limitations=(
+        "The study made 100 tokens (one number per note or chord, rounded to a token id, so neighbouring "
+        "numbers were unrelated chords, and its decoder squeezed every pitch into one octave); here a step is "
+        "four pitches on an eighth-note grid, so a small error is a neighbouring pitch. Windows are 64 steps "
+        "(about 19 s; a 30 s clip joins two unrelated windows). Sixteenth-note passing tones and repeated "
+        "notes in one voice are lost by the grid. LSTMs of 128 units instead of the study's 256 (a 2-core CPU)."),
+    representation="voices",
+    model_config={"steps": 64, "seq_features": 10, "g_hidden": 128, "g_layers": 3, "d_hidden": 128,
+                  "dropout": 0.3, "latent_dim": 100, "real_label": 0.9, "ema": 0.999},
+    train=TrainConfig(batch_size=32, window=64, lr=2e-4, max_steps=2500, max_seconds=30 * 60, eval_every=250,
+                      log_every=25, lr_decay=False, grad_clip=None, threads=1),
+    sampling_defaults=_GAN_SAMPLING,
+))
+
+register(Preset(
+    id="B-gan", system="B-gan", family="gan-dense",
+    title="Dense GAN",
+    description=(
+        "A generator made only of fully connected layers (no memory of time) turns random numbers straight "
+        "into 19 seconds of four-part music, while an LSTM critic learns to tell it from real Bach chorales. "
+        "Study B's GAN, which it found \"passable\": a repeated bass note with harmony on top."),
+    limitations=(
+        "Same voice grid, windows and data as A-gan (four pitches per eighth note, 64 steps; a 30 s clip "
+        "joins two unrelated windows); study B trained on classical piano music and made 100-note sequences. "
+        "With no recurrence, every step is drawn at once: it holds chords well but its melodies are stiff."),
+    representation="voices",
+    model_config={"steps": 64, "g_layers": [256, 512, 1024], "d_hidden": 128, "d_dense": 64, "latent_dim": 100, "instance_noise": 0.01,
+                  "real_label": 0.9, "ema": 0.999},
+    train=TrainConfig(batch_size=32, window=64, lr=2e-4, max_steps=4000, max_seconds=20 * 60, eval_every=250,
+                      log_every=25, lr_decay=False, grad_clip=None, threads=1),
+    sampling_defaults=_GAN_SAMPLING,
+))
+
+register(Preset(
+    id="E-crnngan", system="E-crnngan", family="crnngan",
+    title="C-RNN-GAN (continuous notes)",
+    description=(
+        "A GAN that writes notes one after another as four numbers each: when the note starts after the "
+        "previous one, how long it lasts, its pitch and its loudness. The generator (an LSTM fed random noise "
+        "and its own last note) and a bidirectional LSTM critic train against each other on Bach chorales; "
+        "the generator learns to make the critic's inner picture of its music match real music's "
+        "(feature matching). Study E's C-RNN-GAN."),
+    limitations=(
+        "LSTMs of 128 units instead of the paper's 350, windows of 64 notes (about 10 s; a 30 s clip joins "
+        "unrelated windows). Onsets and lengths are snapped to sixteenth notes when decoding, and the "
+        "chorales have no dynamics, so loudness is constant. Fixed against the paper's public code: the "
+        "features are normalised and it trains with Adam instead of SGD at lr 0.1."),
+    representation="features",
+    model_config={"steps": 64, "latent_dim": 32, "hidden": 128, "d_hidden": 128, "feature_matching": True,
+                  "real_label": 0.9, "ema": 0.999},
+    train=TrainConfig(batch_size=32, window=64, lr=2e-4, max_steps=2000, max_seconds=25 * 60, eval_every=250,
+                      log_every=25, lr_decay=False, grad_clip=None, threads=1),
+    sampling_defaults=_GAN_SAMPLING,
+))
+
+register(Preset(
+    id="D-dcgan", system="D-dcgan", family="dcgan",
+    title="DCGAN (piano-roll images)",
+    description=(
+        "Treats music as a picture: a piano roll, with time from left to right and pitch from bottom to "
+        "top. An image generator (six transposed convolutions, the kind used to make photos) paints four bars "
+        "of chorale-like piano roll from random numbers, and an image critic with six convolutions learns to "
+        "tell its pictures from real ones. Study D's DCGAN."),
+    limitations=(
+        "Images are 64 sixteenth notes × 64 pitches (MIDI 28-91) instead of the study's 128 × 128, so it "
+        "trains on a 2-core CPU; a 30 s clip joins four unrelated four-bar images. Every painted cell above "
+        "half brightness sounds, so stray cells become short stray notes. Kept from the study: BCE summed "
+        "over the batch, L2 on the critic's weights and a low learning rate."),
+    representation="pianoroll",
+    model_config={"steps": 64, "pitches": 64, "pitch_low": 28, "latent_dim": 128, "width": 16, "loss_sum": True,
+                  "d_weight_decay": 1e-4, "real_label": 0.9, "ema": 0.999},
+    train=TrainConfig(batch_size=32, window=64, lr=1e-4, max_steps=3000, max_seconds=25 * 60, eval_every=250,
+                      log_every=25, lr_decay=False, grad_clip=None, threads=1),
+    sampling_defaults=_GAN_SAMPLING,
+))
