@@ -10,8 +10,11 @@ corpus's test pieces cut to the same 30 s (so length gives nothing away). Per-pi
 - A classifier two-sample test (C2ST): class-weighted logistic regression on standardised features,
   k-fold cross-validated with a fixed seed; balanced accuracy 0.5 = cannot tell them apart.
 
-The ceiling is the same comparison with N training pieces in place of samples. `docs/evaluation.md`
-documents the JSON.
+The ceiling is the same comparison with N training pieces in place of samples. Every model also gets a
+diversity row (mode collapse shows there: identical samples, or pairwise piano-roll distance near
+zero while real pieces sit far apart), and a family that sets `compare_with_untrained` (the GANs) gets
+the same evaluation of its untrained network, so "it learned" is a difference, not an impression.
+`docs/evaluation.md` documents the JSON.
 """
 
 from __future__ import annotations
@@ -204,6 +207,48 @@ def ceiling(corpus, n: int, *, seed: int = SEED) -> dict:
             **result}
 
 
+# ---- diversity: is every sample the same piece? -------------------------------------------------------
+def _roll_cells(seq: NoteSequence, step: float) -> set[tuple[int, int]]:
+    """(sixteenth at 100 qpm, pitch) cells a piece sounds in."""
+    cells = set()
+    for n in seq.notes:
+        first = int(round(n.start / step))
+        for t in range(first, max(first + 1, int(round(n.end / step)))):
+            cells.add((t, n.pitch))
+    return cells
+
+
+def mean_pairwise_roll_distance(pieces: list[NoteSequence], *, step: float = 0.15) -> float:
+    """Mean Jaccard distance between the sounding cells of every pair (0 = identical, 1 = no cell shared)."""
+    cells = [_roll_cells(p, step) for p in pieces]
+    distances = [1.0 - len(a & b) / len(a | b) if (a or b) else 0.0
+                 for i, a in enumerate(cells) for b in cells[i + 1:]]
+    return float(np.mean(distances)) if distances else 0.0
+
+
+def diversity(generated: list[NoteSequence], real: list[NoteSequence]) -> dict:
+    return {"distinct_samples": len({p.notes for p in generated}), "n_samples": len(generated),
+            "mean_pairwise_roll_distance": round(mean_pairwise_roll_distance(generated), 4),
+            "real_mean_pairwise_roll_distance": round(mean_pairwise_roll_distance(real), 4)}
+
+
+def untrained_baseline(checkpoint, n: int, real: list[NoteSequence]) -> dict:
+    """The same evaluation for the family's network as initialised before training (same seed)."""
+    import torch
+
+    from musicgen.checkpoints import LoadedCheckpoint
+    from musicgen.models import build_model
+
+    card = checkpoint.card
+    torch.manual_seed(int(card.get("training", {}).get("train_config", {}).get("seed", 0)))  # as the loop seeds init
+    model = build_model(card["family"], card.get("model_config", {}), checkpoint.model.representation)
+    fresh = LoadedCheckpoint(card=card, model=model, history={})
+    generated, _ = sample_model(fresh, n)
+    result = compare_sets(clip(generated), real)
+    return {"overlap_mean": result["overlap_mean"], "kl_mean": result["kl_mean"],
+            "c2st_accuracy": result["c2st_accuracy"]}
+
+
 # ---- models and the command --------------------------------------------------------------------------
 def sample_model(checkpoint, n: int) -> tuple[list[NoteSequence], dict]:
     """`n` pieces at seeds 0..n-1 with the card's default settings, 30 s long (as `generate` makes them)."""
@@ -238,6 +283,9 @@ def evaluate_model(checkpoint, n: int, *, ceilings: dict | None = None) -> dict:
     hook = getattr(checkpoint.model, "evaluation_extras", None)
     generated, extras = hook(generated) if hook else (generated, {})
     result = compare_sets(clip(generated), real)
+    extras["diversity"] = diversity(clip(generated), real[:n])
+    if getattr(checkpoint.model, "compare_with_untrained", False):
+        extras["untrained"] = untrained_baseline(checkpoint, n, real)
     ceiling_row = ceilings[(corpus_name, n)]
     return {"n_samples": n, "reference": REFERENCE_SPLIT, "corpus": corpus_name, "reference_pieces": len(real),
             "clip_seconds": CLIP_SECONDS, "settings": settings,

@@ -165,6 +165,32 @@ def loss_curve_figure(history: Mapping | None, *, x: str = "step", title: str = 
     return curve_layout(fig, title, x, "loss")
 
 
+ADVERSARIAL_KEYS = {  # a GAN's training statistics (models/adversarial.py) → what they mean
+    "d_real": "critic's P(real) on real windows",
+    "d_fake": "critic's P(real) on generated windows",
+    "fake_spread": "spread of generated ÷ real batch (≈0: collapse)",
+}
+
+
+def has_adversarial_stats(history: Mapping | None) -> bool:
+    return any(k in r for r in history_records(history) for k in ADVERSARIAL_KEYS)
+
+
+def adversarial_figure(history: Mapping | None, *, x: str = "step", title: str = "") -> go.Figure:
+    """The tug of war of a GAN: how sure the critic is of real and generated windows, and how varied
+    the generator's batch is compared with the real one."""
+    _check_x(x)
+    records = history_records(history)
+    fig = go.Figure()
+    for key, label in ADVERSARIAL_KEYS.items():
+        xs, ys = history_points(records, x, key)
+        if xs:
+            fig.add_trace(line_trace(xs, ys, label))
+    if not fig.data:
+        return empty_figure("no adversarial statistics recorded", title)
+    return curve_layout(fig, title, x, "value")
+
+
 def overlay_loss_figure(
     histories: Mapping[str, Mapping], key: str = "valid_loss", x: str = "step", *, title: str = ""
 ) -> go.Figure:

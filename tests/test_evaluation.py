@@ -149,3 +149,15 @@ def test_too_few_reference_pieces_exits_2(toy_home, monkeypatch, capsys):
     monkeypatch.setattr(ev, "corpus_for", lambda name: toy_corpus())  # one test piece
     assert main(["evaluate", "--n", "2", "--no-write"]) == 2
     assert "at least 2" in capsys.readouterr().err
+
+
+def test_diversity_sees_mode_collapse():
+    a = NoteSequence(notes=(Note(start=0.0, end=0.6, pitch=60), Note(start=0.6, end=1.2, pitch=62)))
+    b = NoteSequence(notes=(Note(start=0.0, end=0.6, pitch=60), Note(start=0.6, end=1.2, pitch=64)))
+    c = NoteSequence(notes=(Note(start=0.0, end=1.2, pitch=70),))
+    assert ev.mean_pairwise_roll_distance([a, a, a]) == 0.0
+    assert ev.mean_pairwise_roll_distance([a, c]) == 1.0
+    assert 0.0 < ev.mean_pairwise_roll_distance([a, b]) < 1.0
+    row = ev.diversity([a, a, b], [a, c])
+    assert row["distinct_samples"] == 2 and row["n_samples"] == 3
+    assert row["real_mean_pairwise_roll_distance"] == 1.0

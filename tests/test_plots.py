@@ -134,3 +134,14 @@ def test_overlay_empty_is_annotated():
     fig = plots.overlay_loss_figure({"a": {"records": []}})
     assert len(fig.data) == 0 and _annotation_texts(fig) == ["no valid_loss recorded"]
     assert len(plots.overlay_loss_figure({}).data) == 0
+
+
+def test_adversarial_figure_draws_the_critics_verdicts():
+    from musicgen.plots import adversarial_figure, has_adversarial_stats
+
+    history = {"records": [{"step": 25, "d_loss": 1.2, "d_real": 0.6, "d_fake": 0.3, "fake_spread": 1.1},
+                           {"step": 50, "d_loss": 1.1, "d_real": 0.7, "d_fake": 0.2, "fake_spread": 0.9}]}
+    assert has_adversarial_stats(history) and not has_adversarial_stats({"records": [{"step": 1, "train_loss": 2}]})
+    fig = adversarial_figure(history)
+    assert len(fig.data) == 3 and list(fig.data[0].y) == [0.6, 0.7]
+    assert adversarial_figure({"records": []}).layout.annotations  # an empty figure says so

@@ -47,6 +47,8 @@ class AdversarialConfig:
     # exactly on a grid (whole pitches, 0/1 cells) and generated data never do; without noise the
     # discriminator wins on that alone and teaches the generator nothing about music.
     instance_noise: float = 0.0
+    # Piano-roll families: the discriminator sees generated cells thresholded to 0/1 (see gan_rolls.py).
+    binary_output: bool = False
 
 
 def _bce(logits: torch.Tensor, target: float, *, summed: bool) -> torch.Tensor:
@@ -57,6 +59,7 @@ def _bce(logits: torch.Tensor, target: float, *, summed: bool) -> torch.Tensor:
 class AdversarialModel(MusicModel):
     is_likelihood_model = False
     accepts_primer = False
+    compare_with_untrained = True  # `evaluate` also scores the untrained generator (did it learn?)
     temperature_meaning = ("the generator's input noise × T (1 = as trained; lower = nearer its most typical "
                            "output, higher = wilder)")
     toy_train: ClassVar[dict] = {"lr": 2e-3}
@@ -86,6 +89,10 @@ class AdversarialModel(MusicModel):
     def normalise(self, real: torch.Tensor) -> torch.Tensor:
         """A batch of real windows (representation units) → what the generator outputs."""
         return real
+
+    def as_discriminator_input(self, fake: torch.Tensor) -> torch.Tensor:
+        """What the discriminator sees of a generated batch (a piano-roll family binarises it)."""
+        return fake
 
     def chunk_to_notes(self, fake: np.ndarray) -> NoteSequence:
         """One generator output (normalised units) → notes starting at time 0."""
@@ -127,13 +134,13 @@ class AdversarialModel(MusicModel):
         n = real.shape[0]
         # Discriminator: real windows towards `real_label`, the generator's (detached) output towards 0.
         with torch.no_grad():  # no graph through the generator for the discriminator's step
-            fake = self.generator(self.noise(n).to(real.device))
+            fake = self.as_discriminator_input(self.generator(self.noise(n).to(real.device)))
         real_logits, real_features = self.discriminate(self._noisy(real))
         fake_logits, _ = self.discriminate(self._noisy(fake))
         d_loss = _bce(real_logits, c.real_label, summed=c.loss_sum) + _bce(fake_logits, 0.0, summed=c.loss_sum)
         self._step(optimizers["discriminator"], d_loss, self.discriminator.parameters(), grad_clip)
         # Generator: fresh noise; fool the discriminator, or match its features on real data.
-        fake = self.generator(self.noise(n).to(real.device))
+        fake = self.as_discriminator_input(self.generator(self.noise(n).to(real.device)))
         logits, features = self.discriminate(self._noisy(fake))
         if c.feature_matching:
             g_loss = (features.mean(0) - real_features.detach().mean(0)).pow(2).sum()
@@ -176,6 +183,7 @@ class AdversarialModel(MusicModel):
         for batch in batches:
             real = self.normalise(batch)
             fake = self.inference_generator()(self.noise(real.shape[0], g).to(real.device))
+            fake = self.as_discriminator_input(fake)
             real_logits, _ = self.discriminate(real)
             fake_logits, _ = self.discriminate(fake)
             total += float(_bce(real_logits, 1.0, summed=True) + _bce(fake_logits, 0.0, summed=True))

@@ -16,9 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from musicgen.models.adversarial import AdversarialConfig, AdversarialModel
-from musicgen.representations.pianoroll import N_PITCHES
-from musicgen.sequence import NoteSequence
+from musicgen.models.adversarial import AdversarialConfig
+from musicgen.models.gan_rolls import RollGAN
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,10 +76,9 @@ class _Discriminator(nn.Module):
         return self.out(f).flatten(), f.flatten(1)
 
 
-class DCGAN(AdversarialModel):
+class DCGAN(RollGAN):
     family = "dcgan"
     Config = DCGANConfig
-    toy_representation = "pianoroll"
     toy_config = {"width": 4, "latent_dim": 8}
     toy_train = {"lr": 2e-3, "window": 64}
 
@@ -90,42 +88,8 @@ class DCGAN(AdversarialModel):
     def build_discriminator(self) -> nn.Module:
         return _Discriminator(self.config)
 
-    @classmethod
-    def piece_array(cls, representation, piece: NoteSequence) -> np.ndarray:
-        # A piece shorter than one image ends in silence rather than being dropped (only the toy
-        # corpus has such pieces; every chorale is longer than 64 sixteenths).
-        roll = representation.encode(piece)
-        short = DCGANConfig.steps - len(roll)
-        return np.pad(roll, ((0, short), (0, 0))) if short > 0 else roll
-
-    @classmethod
-    def prepare_window(cls, representation, window: np.ndarray, shift: int) -> np.ndarray | None:
-        return window if shift == 0 else _shift_pitch(window, shift)
-
     def normalise(self, real: torch.Tensor) -> torch.Tensor:
-        """(batch, steps, 128) full-range rolls → (batch, 1, steps, pitches) images."""
-        c = self.config
-        return real[:, None, :, c.pitch_low:c.pitch_low + c.pitches]
+        return super().normalise(real)[:, None]  # (batch, 1 channel, steps, pitches) images
 
-    def chunk_to_notes(self, fake: np.ndarray) -> NoteSequence:
-        c = self.config
-        roll = np.zeros((c.steps, N_PITCHES), dtype=np.float32)
-        roll[:, c.pitch_low:c.pitch_low + c.pitches] = fake[0]
-        return self.representation.decode(roll)
-
-    def chunk_seconds(self) -> float:
-        return self.config.steps * self.representation.step_seconds(self.representation.config.qpm)
-
-
-def _shift_pitch(roll: np.ndarray, semitones: int) -> np.ndarray | None:
-    """A (steps, 128) roll moved up or down; None if a sounding note would leave 0-127."""
-    out = np.zeros_like(roll)
-    if semitones > 0:
-        if roll[:, -semitones:].any():
-            return None
-        out[:, semitones:] = roll[:, :-semitones]
-    else:
-        if roll[:, :-semitones].any():
-            return None
-        out[:, :semitones] = roll[:, -semitones:]
-    return out
+    def window_to_roll(self, fake: np.ndarray) -> np.ndarray:
+        return fake[0]

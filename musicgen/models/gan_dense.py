@@ -1,5 +1,5 @@
 """B-gan, study B's GAN: a fully connected generator (no recurrence) from seeded noise straight to a
-window of the voice grid, and an LSTM + dense discriminator. The study found it "passable": a
+window of piano roll (see gan_rolls.py), and an LSTM + dense discriminator. The study found it "passable": a
 repeated bass note with harmonic notes on top."""
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ import torch
 from torch import nn
 
 from musicgen.models.adversarial import AdversarialConfig
-from musicgen.models.gan_voices import VoiceGridGAN
-from musicgen.representations.voices import VOICES
+from musicgen.models.gan_rolls import RollGAN
 
 
 @dataclass(frozen=True, kw_only=True)
 class DenseGANConfig(AdversarialConfig):
-    steps: int = 64
+    steps: int = 64  # eighth notes per window
+    pitches: int = 64
+    pitch_low: int = 28
     g_layers: tuple[int, ...] = (256, 512, 1024)
     d_hidden: int = 128
     d_dense: int = 64
@@ -29,17 +30,17 @@ class _Generator(nn.Module):
         for size in c.g_layers:
             layers += [nn.Linear(width, size), nn.LeakyReLU(0.2), nn.BatchNorm1d(size, momentum=0.2)]
             width = size
-        self.body = nn.Sequential(*layers, nn.Linear(width, c.steps * VOICES), nn.Tanh())
-        self.steps = c.steps
+        self.body = nn.Sequential(*layers, nn.Linear(width, c.steps * c.pitches), nn.Sigmoid())
+        self.steps, self.pitches = c.steps, c.pitches
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.body(z).view(z.shape[0], self.steps, VOICES)
+        return self.body(z).view(z.shape[0], self.steps, self.pitches)
 
 
 class _Discriminator(nn.Module):
     def __init__(self, c: DenseGANConfig):
         super().__init__()
-        self.lstm = nn.LSTM(VOICES, c.d_hidden, batch_first=True)
+        self.lstm = nn.LSTM(c.pitches, c.d_hidden, batch_first=True)
         self.features = nn.Sequential(nn.Linear(c.d_hidden, c.d_dense), nn.LeakyReLU(0.2))
         self.out = nn.Linear(c.d_dense, 1)
 
@@ -49,11 +50,12 @@ class _Discriminator(nn.Module):
         return self.out(f).squeeze(-1), f
 
 
-class DenseGAN(VoiceGridGAN):
+class DenseGAN(RollGAN):
     family = "gan-dense"
     Config = DenseGANConfig
     toy_config = {"steps": 16, "g_layers": [16, 32], "d_hidden": 16, "d_dense": 8, "latent_dim": 8}
     toy_train = {"lr": 2e-3, "window": 16}
+    min_piece_steps = 16
 
     def build_generator(self) -> nn.Module:
         return _Generator(self.config)

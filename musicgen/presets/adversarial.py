@@ -13,16 +13,16 @@ register(Preset(
         "four-part music at once, and a critic (discriminator) learns to tell its output from real Bach "
         "chorales; each gets better by beating the other. Study A's design: dense layers that grow the noise "
         "into a sequence, three LSTM layers that shape it in time, and an LSTM + bidirectional LSTM critic. "
-        "Each of its steps is an eighth note with four pitches (soprano, alto, tenor, bass)."),
+        "It paints a piano roll: for every eighth note, which of 64 pitches sound."),
     limitations=(
         "The study made 100 tokens (one number per note or chord, rounded to a token id, so neighbouring "
-        "numbers were unrelated chords, and its decoder squeezed every pitch into one octave); here a step is "
-        "four pitches on an eighth-note grid, so a small error is a neighbouring pitch. Windows are 64 steps "
-        "(about 19 s; a 30 s clip joins two unrelated windows). Sixteenth-note passing tones and repeated "
-        "notes in one voice are lost by the grid. LSTMs of 128 units instead of the study's 256 (a 2-core CPU)."),
-    representation="voices",
+        "numbers were unrelated chords, and its decoder squeezed every pitch into one octave); here each "
+        "eighth note is a row of 64 pitch cells (MIDI 28-91), a cell above one half sounds. Windows are 64 "
+        "steps (about 19 s; a 30 s clip joins two unrelated windows). Sixteenth-note passing tones are lost "
+        "by the grid. LSTMs of 128 units instead of the study's 256 (a 2-core CPU)."),
+    representation="pianoroll", representation_config={"steps_per_quarter": 2},
     model_config={"steps": 64, "seq_features": 10, "g_hidden": 128, "g_layers": 3, "d_hidden": 128,
-                  "dropout": 0.3, "latent_dim": 100, "real_label": 0.9, "ema": 0.999},
+                  "dropout": 0.3, "latent_dim": 100, "real_label": 0.9, "ema": 0.999, "binary_output": True},
     train=TrainConfig(batch_size=32, window=64, lr=2e-4, max_steps=2500, max_seconds=30 * 60, eval_every=250,
                       log_every=25, lr_decay=False, grad_clip=None, threads=1),
     sampling_defaults=_GAN_SAMPLING,
@@ -36,12 +36,12 @@ register(Preset(
         "into 19 seconds of four-part music, while an LSTM critic learns to tell it from real Bach chorales. "
         "Study B's GAN, which it found \"passable\": a repeated bass note with harmony on top."),
     limitations=(
-        "Same voice grid, windows and data as A-gan (four pitches per eighth note, 64 steps; a 30 s clip "
+        "Same piano-roll windows and data as A-gan (64 pitch cells per eighth note, 64 steps; a 30 s clip "
         "joins two unrelated windows); study B trained on classical piano music and made 100-note sequences. "
         "With no recurrence, every step is drawn at once: it holds chords well but its melodies are stiff."),
-    representation="voices",
-    model_config={"steps": 64, "g_layers": [256, 512, 1024], "d_hidden": 128, "d_dense": 64, "latent_dim": 100, "instance_noise": 0.01,
-                  "real_label": 0.9, "ema": 0.999},
+    representation="pianoroll", representation_config={"steps_per_quarter": 2},
+    model_config={"steps": 64, "g_layers": [256, 512, 1024], "d_hidden": 128, "d_dense": 64, "latent_dim": 100,
+                  "real_label": 0.9, "ema": 0.999, "binary_output": True},
     train=TrainConfig(batch_size=32, window=64, lr=2e-4, max_steps=4000, max_seconds=20 * 60, eval_every=250,
                       log_every=25, lr_decay=False, grad_clip=None, threads=1),
     sampling_defaults=_GAN_SAMPLING,
@@ -63,6 +63,7 @@ register(Preset(
         "features are normalised and it trains with Adam instead of SGD at lr 0.1."),
     representation="features",
     model_config={"steps": 64, "latent_dim": 32, "hidden": 128, "d_hidden": 128, "feature_matching": True,
+                  "instance_noise": 0.05,
                   "real_label": 0.9, "ema": 0.999},
     train=TrainConfig(batch_size=32, window=64, lr=2e-4, max_steps=2000, max_seconds=25 * 60, eval_every=250,
                       log_every=25, lr_decay=False, grad_clip=None, threads=1),
@@ -84,7 +85,7 @@ register(Preset(
         "over the batch, L2 on the critic's weights and a low learning rate."),
     representation="pianoroll",
     model_config={"steps": 64, "pitches": 64, "pitch_low": 28, "latent_dim": 128, "width": 16, "loss_sum": True,
-                  "d_weight_decay": 1e-4, "real_label": 0.9, "ema": 0.999},
+                  "d_weight_decay": 1e-4, "real_label": 0.9, "ema": 0.999, "binary_output": True},
     train=TrainConfig(batch_size=32, window=64, lr=1e-4, max_steps=3000, max_seconds=25 * 60, eval_every=250,
                       log_every=25, lr_decay=False, grad_clip=None, threads=1),
     sampling_defaults=_GAN_SAMPLING,

@@ -6,10 +6,9 @@
 from musicgen.representations.notes import NoteTokens, NoteTokensConfig
 from musicgen.representations.features import NoteFeatures, NoteFeaturesConfig
 from musicgen.representations.pianoroll import PianoRoll, PianoRollConfig
-from musicgen.representations.voices import VoiceGrid, VoiceGridConfig
 from musicgen.representations.abc import AbcText
 
-REPRESENTATIONS = {"notes": NoteTokens, "pianoroll": PianoRoll, "voices": VoiceGrid, "features": NoteFeatures,
+REPRESENTATIONS = {"notes": NoteTokens, "pianoroll": PianoRoll, "features": NoteFeatures,
                    "abc": AbcText}
 
 
@@ -21,5 +20,5 @@ def representation_from_card(name: str, config: dict):
 
 
 __all__ = ["AbcText", "NoteFeatures", "NoteFeaturesConfig", "NoteTokens", "NoteTokensConfig", "PianoRoll", "PianoRollConfig",
-           "REPRESENTATIONS", "VoiceGrid", "VoiceGridConfig",
+           "REPRESENTATIONS",
            "representation_from_card"]

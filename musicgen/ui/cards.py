@@ -14,11 +14,17 @@ FAMILY_WORDS = {  # how each family works, for a general audience (unknown famil
     "markov": "counting model (Markov chain)",
     "lstm": "neural network (LSTM)",
     "transformer": "neural network (Transformer)",
-    "gan": "neural network (GAN)",
-    "vae": "neural network (VAE)",
+    "gan-lstm": "two competing neural networks (LSTM GAN)",
+    "gan-dense": "two competing neural networks (dense GAN)",
+    "crnngan": "two competing neural networks (C-RNN-GAN)",
+    "dcgan": "two competing image networks (DCGAN)",
+    "lstm-vae": "neural network that compresses pieces (LSTM VAE)",
+    "tvae": "neural network that compresses pieces (Transformer VAE)",
+    "char-lstm": "neural network writing ABC text (character LSTM)",
     "classifier-ascent": "composer classifier pushing a piece (gradient ascent)",
 }
 CORPUS_WORDS = {"bach-chorales": "Bach chorales", "oneills-1850": "O'Neill's Irish tunes",
+                "irish-abc": "Irish folk tunes (O'Neill's and Ryan's collections)",
                 "music21-composers": "pieces by five composers (music21)"}
 
 

@@ -13,6 +13,7 @@ import streamlit as st
 
 from musicgen.generate import DEFAULT_PRIMER_SECONDS, Request, generate, resolve_primer
 from musicgen.midi import load_midi, to_midi_bytes
+from musicgen.models import MODELS
 from musicgen.plots import loss_curve_figure, piano_roll_figure
 from musicgen.sampling import TEMPERATURE_RANGE, Length, SamplingError
 from musicgen.sequence import NoteSequence
@@ -84,6 +85,10 @@ def parse_upload(uploaded) -> NoteSequence | None:
 
 def primer_controls(card: dict) -> tuple[str | None, float, NoteSequence | None, bool]:
     """(primer spec for the Request, primer seconds, parsed upload, ready to generate)."""
+    family = MODELS.get(card.get("family", ""))  # cards written before the field existed: ask the family
+    if not card.get("sampling", {}).get("accepts_primer", getattr(family, "accepts_primer", True)):
+        st.caption("This model makes each piece from random noise alone, so it cannot continue a primer.")
+        return None, DEFAULT_PRIMER_SECONDS, None, True
     kind = st.radio("Start from", list(PRIMERS), format_func=PRIMERS.get, horizontal=True, key="primer_kind",
                     help="A primer is a few seconds of real music that the model continues.")
     if kind == "none":

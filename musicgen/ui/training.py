@@ -13,7 +13,7 @@ import json
 import streamlit as st
 
 from musicgen.checkpoints import HISTORY, checkpoints_dir
-from musicgen.plots import loss_curve_figure, overlay_loss_figure
+from musicgen.plots import adversarial_figure, has_adversarial_stats, loss_curve_figure, overlay_loss_figure
 from musicgen.plots_metrics import sweep_figure, sweep_rows, sweep_runs
 from musicgen.ui.cards import FAMILY_WORDS, _number, corpus_name, duration_words
 from musicgen.ui.compare import show_evaluation
@@ -120,6 +120,12 @@ def checkpoint_panel(card: dict, history: dict, x: str) -> None:
             keys = loss_keys([history])
             if keys:
                 st.caption(loss_caption(keys))
+            if has_adversarial_stats(history):
+                st.plotly_chart(adversarial_figure(history, x=x, title="Generator against critic"),
+                                key=f"gan-{cid}")
+                st.caption("Adversarial training has no loss that falls steadily: a critic sure of both "
+                           "(P(real) near 1 on real and near 0 on generated) is winning and teaching the "
+                           "generator little; a spread near 0 means every sample looks the same.")
         with facts_col:
             st.markdown(_facts(card))
             config = card.get("training", {}).get("train_config")
