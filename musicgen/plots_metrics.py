@@ -65,14 +65,27 @@ def _number(value: Any) -> str:
 
 
 def summary_rows(evaluation: Mapping | None) -> list[dict[str, str]]:
-    """One row per summary metric present: its plain label, this model, real pieces, ideal."""
+    """One row per summary metric present: its plain label, this model, real pieces, ideal; plus the
+    untrained network's value where the evaluation has one (GANs) and the variety between samples."""
+    untrained = (evaluation or {}).get("untrained")
+    untrained = untrained if isinstance(untrained, Mapping) else None
     rows = []
     for metric in METRICS.values():
         model, real = metric_value(evaluation, metric.key), real_value(evaluation, metric.key)
         if model is None and real is None:
             continue
-        rows.append({"metric": metric.label, "this model": _number(model), "real pieces": _number(real),
-                     "ideal": _number(metric.ideal)})
+        row = {"metric": metric.label, "this model": _number(model)}
+        if untrained is not None:
+            row["untrained network"] = _number(metric_value(untrained, metric.key))
+        rows.append({**row, "real pieces": _number(real), "ideal": _number(metric.ideal)})
+    diversity = (evaluation or {}).get("diversity")
+    if isinstance(diversity, Mapping):
+        row = {"metric": "Variety between samples (0 = all the same)",
+               "this model": _number(diversity.get("mean_pairwise_roll_distance"))}
+        if untrained is not None:
+            row["untrained network"] = "—"
+        rows.append({**row, "real pieces": _number(diversity.get("real_mean_pairwise_roll_distance")),
+                     "ideal": "—"})
     return rows
 
 

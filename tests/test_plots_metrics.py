@@ -94,3 +94,12 @@ def test_sweep_empty_is_annotated(history):
     assert _annotations(pm.sweep_figure(history)) == ["no valid_loss in the sweep"]
     with pytest.raises(ValueError, match="x must be"):
         pm.sweep_figure(history, x="epoch")
+
+
+def test_summary_rows_show_the_untrained_network_and_variety():
+    ev = {"overlap_mean": 0.66, "untrained": {"overlap_mean": 0.37, "c2st_accuracy": 1.0},
+          "diversity": {"mean_pairwise_roll_distance": 0.76, "real_mean_pairwise_roll_distance": 0.92}}
+    rows = pm.summary_rows(ev)
+    assert rows[0]["metric"] == "Overlap with real music" and rows[0]["untrained network"] == "0.37"
+    assert rows[-1]["this model"] == "0.76" and rows[-1]["real pieces"] == "0.92"
+    assert "untrained network" not in pm.summary_rows({"overlap_mean": 0.5})[0]

@@ -3,7 +3,7 @@ from collections import Counter
 
 import pytest
 
-from musicgen.checkpoints import checkpoints_dir, list_checkpoint_ids, load_checkpoint
+from musicgen.checkpoints import checkpoints_dir, list_checkpoint_ids, load_checkpoint, read_card
 from musicgen.generate import Request, generate
 from musicgen.midi import to_midi_bytes
 
@@ -42,3 +42,14 @@ def test_lstm_does_not_collapse_at_temperature_1(seed):
     assert len(counts) >= 8
     assert max(counts.values()) / len(seq) <= 0.40
     assert seq.duration >= 25
+
+
+@pytest.mark.parametrize("cid", [c for c in SHIPPED
+                                 if read_card(checkpoints_dir() / c).get("evaluation", {}).get("untrained")])
+def test_gans_learned_and_did_not_collapse(cid):
+    """What a GAN's card claims (from `evaluate`): above its untrained generator, every sample distinct."""
+    ev = load_checkpoint(cid).card["evaluation"]
+    assert ev["overlap_mean"] > ev["untrained"]["overlap_mean"] + 0.05, (ev["overlap_mean"], ev["untrained"])
+    div = ev["diversity"]
+    assert div["distinct_samples"] == div["n_samples"]
+    assert div["mean_pairwise_roll_distance"] > 0.3
