@@ -226,8 +226,15 @@ def _show_column(i: int, column: Column, ogg: bytes | None, time_range, pitch_ra
     if column.problem:
         st.error(column.problem, icon=":material/error:")
         return
+    meta = column.sequence.meta_dict() if column.sequence is not None else {}
+    if "abc_error" in meta:  # C-abc wrote text that is not a readable tune: say so, show the text
+        st.warning(f"This tune's ABC text does not parse, so there are no notes to play ({meta['abc_error']}).",
+                   icon=":material/warning:")
     if ogg is not None:
         st.audio(ogg, format="audio/ogg")
+    if "abc" in meta:
+        with st.expander("The ABC text it wrote"):
+            st.code(meta["abc"], language=None)
     st.plotly_chart(piano_roll_figure(column.sequence, title="Piano roll", time_range=time_range,
                                       pitch_range=pitch_range, height=280), key=f"compare-roll-{i}")
     if column.is_real:
