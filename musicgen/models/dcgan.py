@@ -29,6 +29,7 @@ class DCGANConfig(AdversarialConfig):
     width: int = 32  # channels of the widest generator layer ÷ 8
     loss_sum: bool = True
     d_weight_decay: float = 1e-4
+    d_spectral_norm: bool = False  # spectral norm instead of batch norm in the critic
 
 
 def _stride_two_count(size: int) -> int:
@@ -65,11 +66,15 @@ class _Discriminator(nn.Module):
     def __init__(self, c: DCGANConfig):
         super().__init__()
         ch = [c.width // 2, c.width, c.width * 2, c.width * 4, c.width * 8]
-        layers: list[nn.Module] = [nn.Conv2d(1, ch[0], 3, 1, 1), nn.LeakyReLU(0.2)]
+        # Spectral normalisation (Miyato et al. 2018) instead of batch norm caps how sharply the critic
+        # can react to its input, so it cannot overpower the generator in a few hundred steps.
+        norm = nn.utils.parametrizations.spectral_norm if c.d_spectral_norm else (lambda m: m)
+        layers: list[nn.Module] = [norm(nn.Conv2d(1, ch[0], 3, 1, 1)), nn.LeakyReLU(0.2)]
         for i in range(4):
-            layers += [nn.Conv2d(ch[i], ch[i + 1], 4, 2, 1, bias=False), nn.BatchNorm2d(ch[i + 1]), nn.LeakyReLU(0.2)]
+            layers += [norm(nn.Conv2d(ch[i], ch[i + 1], 4, 2, 1, bias=c.d_spectral_norm))]
+            layers += [nn.LeakyReLU(0.2)] if c.d_spectral_norm else [nn.BatchNorm2d(ch[i + 1]), nn.LeakyReLU(0.2)]
         self.body = nn.Sequential(*layers)
-        self.out = nn.Conv2d(ch[4], 1, 4, 1, 0)  # the sixth convolution: 4 × 4 → one logit
+        self.out = norm(nn.Conv2d(ch[4], 1, 4, 1, 0))  # the sixth convolution: 4 × 4 → one logit
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         f = self.body(x)

@@ -71,7 +71,12 @@ register(Preset(
         "LSTMs of 128 units instead of the paper's 350, windows of 64 notes (about 10 s; a 30 s clip joins "
         "unrelated windows). Onsets and lengths are snapped to sixteenth notes when decoding, and the "
         "chorales have no dynamics, so loudness is constant. Fixed against the paper's public code: the "
-        "features are normalised and it trains with Adam instead of SGD at lr 0.1."),
+        "features are normalised and it trains with Adam instead of SGD at lr 0.1. It learned less than we aim "
+        "for: against held-out chorales its overlap is 0.42 (its untrained generator 0.32, real music 0.91, "
+        "our goal 0.5). Its notes come out between the values real notes take (gaps between \"same chord\" "
+        "and \"next beat\"), so rhythm blurs and chords drift out of key. Tried: feature matching alone (this "
+        "one, 2000 steps); adding the usual adversarial loss (every sample alike, 0.33); 4000 steps (0.34: "
+        "longer training drifted)."),
     representation="features",
     model_config={"steps": 64, "latent_dim": 32, "hidden": 128, "d_hidden": 128, "feature_matching": True,
                   "instance_noise": 0.05,
