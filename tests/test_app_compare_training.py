@@ -131,6 +131,8 @@ def test_pages_render_with_shipped_checkpoints():
     training = AppTest.from_file(TRAINING, default_timeout=TIMEOUT).run()
     assert not training.exception and not training.error
     assert {f"loss-{c['id']}" for c in list_cards()} | {"overlay-chart"} <= set(_charts(training))
+    gans = [c["id"] for c in list_cards() if c.get("family") in ("gan-lstm", "gan-dense", "crnngan", "dcgan")]
+    assert {f"gan-{cid}" for cid in gans} <= set(_charts(training))  # the critic's verdicts per GAN
 
 
 def test_training_overlay_hint_evaluation_and_sweep(two_models):
