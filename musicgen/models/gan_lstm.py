@@ -2,7 +2,7 @@
 
 Generator (the study's): noise → dense 256 → LeakyReLU(0.2) → BatchNorm(momentum 0.8 in Keras' sense)
 → dense 512 → LeakyReLU → BatchNorm → dense (steps × `seq_features`) → LeakyReLU → reshape to a
-sequence → stacked LSTM (dropout 0.3) → BatchNorm → dense per step → tanh. The study's last dense
+sequence → stacked LSTM (dropout 0.3) → BatchNorm → dense per step → sigmoid. The study's last dense
 gave one number per token, rounded to a token id; here each step gives a sigmoid per pitch.
 Discriminator: LSTM → bidirectional LSTM (its final states) → dense 512 → LeakyReLU → dense 256 →
 LeakyReLU → dense 1. Label smoothing and Adam 2e-4 (β1 0.5) come from adversarial.py.

@@ -1,5 +1,5 @@
 """Fixed-length windows of per-piece arrays (time on axis 0), for families that read whole snippets
-at once (the GANs): a voice grid, note-feature rows or a piano roll, cut into `window` steps.
+at once (the GANs): note-feature rows or a piano roll, cut into `window` steps.
 
 Training windows start anywhere in a piece and are transposed by a random shift when augmenting
 (`prepare` returns None when a shift leaves the range, and the window is used untransposed).

@@ -64,7 +64,7 @@ def test_temperature_scales_the_noise(family):
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_checkpoint_is_the_generator_only_and_reloads(family):
-    model, preset = toy_model(family)
+    model, _ = toy_model(family)
     state = model.inference_state_dict()
     assert set(state) == set(model.generator.state_dict())
     again, _ = toy_model(family)
