@@ -29,7 +29,8 @@ register(Preset(
         "0.5); it favours long held chords. Its LSTM critic won outright for the first ~1000 steps (the "
         "generator learned only after). Tried: 2500 steps (0.455 but samples nearly alike: pairwise "
         "distance 0.26), 5000 steps (this one; pairwise distance 0.45, real 0.92), a critic learning 4x "
-        "slower (0.39). B-gan, with the same data and tricks, reaches 0.68."),
+        "slower (0.39), feature matching (every sample the same piece, 0.26). B-gan, with the same data "
+        "and tricks, reaches 0.68."),
     representation="pianoroll", representation_config={"steps_per_quarter": 2},
     model_config={"steps": 64, "seq_features": 10, "g_hidden": 128, "g_layers": 3, "d_hidden": 128,
                   "dropout": 0.3, "latent_dim": 100, "real_label": 0.9, "ema": 0.999, "binary_output": True},
