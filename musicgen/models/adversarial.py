@@ -70,18 +70,16 @@ class AdversarialModel(MusicModel):
 
     def __init__(self, *, config, representation):
         super().__init__(config=config, representation=representation)
-        self.generator = self.build_generator()
-        self.discriminator = self.build_discriminator()
+        self.generator = self.Generator(config)
+        self.discriminator = self.Discriminator(config)
         self.generator_ema = None
         if config.ema:
             self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False)
 
     # ---- what an architecture defines -----------------------------------------------------------
-    def build_generator(self) -> nn.Module:
-        raise NotImplementedError
-
-    def build_discriminator(self) -> nn.Module:
-        raise NotImplementedError
+    # The two networks, each built from the family's config; `discriminator(x)` → (logits, features).
+    Generator: ClassVar[type[nn.Module]]
+    Discriminator: ClassVar[type[nn.Module]]
 
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return torch.randn(n, self.config.latent_dim, generator=generator)

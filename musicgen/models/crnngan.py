@@ -75,15 +75,10 @@ class _Discriminator(nn.Module):
 class CRNNGAN(AdversarialModel):
     family = "crnngan"
     Config = CRNNGANConfig
+    Generator, Discriminator = _Generator, _Discriminator
     toy_representation = "features"
     toy_config = {"steps": 16, "latent_dim": 4, "hidden": 16, "d_hidden": 16}
     toy_train = {"lr": 2e-3, "window": 16}
-
-    def build_generator(self) -> nn.Module:
-        return _Generator(self.config)
-
-    def build_discriminator(self) -> nn.Module:
-        return _Discriminator(self.config)
 
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         # Uniform in [-1, 1] as in the paper, one vector per note.

@@ -84,14 +84,9 @@ class _Discriminator(nn.Module):
 class DCGAN(RollGAN):
     family = "dcgan"
     Config = DCGANConfig
+    Generator, Discriminator = _Generator, _Discriminator
     toy_config = {"width": 4, "latent_dim": 8}
     toy_train = {"lr": 2e-3, "window": 64}
-
-    def build_generator(self) -> nn.Module:
-        return _Generator(self.config)
-
-    def build_discriminator(self) -> nn.Module:
-        return _Discriminator(self.config)
 
     def normalise(self, real: torch.Tensor) -> torch.Tensor:
         return super().normalise(real)[:, None]  # (batch, 1 channel, steps, pitches) images

@@ -53,12 +53,7 @@ class _Discriminator(nn.Module):
 class DenseGAN(RollGAN):
     family = "gan-dense"
     Config = DenseGANConfig
+    Generator, Discriminator = _Generator, _Discriminator
     toy_config = {"steps": 16, "g_layers": [16, 32], "d_hidden": 16, "d_dense": 8, "latent_dim": 8}
     toy_train = {"lr": 2e-3, "window": 16}
     min_piece_steps = 16
-
-    def build_generator(self) -> nn.Module:
-        return _Generator(self.config)
-
-    def build_discriminator(self) -> nn.Module:
-        return _Discriminator(self.config)

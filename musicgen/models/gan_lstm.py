@@ -72,12 +72,7 @@ class _Discriminator(nn.Module):
 class LSTMGAN(RollGAN):
     family = "gan-lstm"
     Config = LSTMGANConfig
+    Generator, Discriminator = _Generator, _Discriminator
     toy_config = {"steps": 16, "seq_features": 4, "g_hidden": 16, "g_layers": 2, "d_hidden": 16, "latent_dim": 8}
     toy_train = {"lr": 2e-3, "window": 16}
     min_piece_steps = 16
-
-    def build_generator(self) -> nn.Module:
-        return _Generator(self.config)
-
-    def build_discriminator(self) -> nn.Module:
-        return _Discriminator(self.config)
