@@ -155,14 +155,21 @@ def loss_curve_figure(history: Mapping | None, *, x: str = "step", title: str = 
     keys: list[str] = []
     for record in records:
         keys += [k for k, v in record.items() if "loss" in k and k not in keys and is_number(v)]
+    return _records_figure(records, {k: k for k in keys}, x=x, title=title, y_title="loss",
+                           empty="no training history")
+
+
+def _records_figure(records: list[dict], labels: Mapping[str, str], *, x: str, title: str, y_title: str,
+                    empty: str) -> go.Figure:
+    """One line per history key (legend: its label); a figure saying `empty` when none has points."""
     fig = go.Figure()
-    for key in keys:
+    for key, label in labels.items():
         xs, ys = history_points(records, x, key)
         if xs:
-            fig.add_trace(line_trace(xs, ys, key))
+            fig.add_trace(line_trace(xs, ys, label))
     if not fig.data:
-        return empty_figure("no training history", title)
-    return curve_layout(fig, title, x, "loss")
+        return empty_figure(empty, title)
+    return curve_layout(fig, title, x, y_title)
 
 
 ADVERSARIAL_KEYS = {  # a GAN's training statistics (models/adversarial.py) → what they mean
@@ -180,15 +187,8 @@ def adversarial_figure(history: Mapping | None, *, x: str = "step", title: str =
     """The tug of war of a GAN: how sure the critic is of real and generated windows, and how varied
     the generator's batch is compared with the real one."""
     _check_x(x)
-    records = history_records(history)
-    fig = go.Figure()
-    for key, label in ADVERSARIAL_KEYS.items():
-        xs, ys = history_points(records, x, key)
-        if xs:
-            fig.add_trace(line_trace(xs, ys, label))
-    if not fig.data:
-        return empty_figure("no adversarial statistics recorded", title)
-    return curve_layout(fig, title, x, "value")
+    return _records_figure(history_records(history), ADVERSARIAL_KEYS, x=x, title=title, y_title="value",
+                           empty="no adversarial statistics recorded")
 
 
 def overlay_loss_figure(
