@@ -176,6 +176,7 @@ ADVERSARIAL_KEYS = {  # a GAN's training statistics (models/adversarial.py) → 
     "d_real": "critic's P(real) on real windows",
     "d_fake": "critic's P(real) on generated windows",
     "fake_spread": "spread of generated ÷ real batch (≈0: collapse)",
+    "valid_overlap": "samples' feature overlap with validation pieces (the best one ships)",
 }
 
 

@@ -123,7 +123,10 @@ def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True,
                 running = {}
             if step % t.eval_every == 0:
                 record = record or {"step": step, "seconds": round(elapsed(), 2), "epoch": epoch}
-                record["valid_loss"] = evaluate(valid_b)
+                valid = evaluate(valid_b, parts=True)
+                record["valid_loss"] = valid.pop("loss")
+                # A family's other validation numbers (a GAN's critic accuracy, sample overlap) join the curve.
+                record.update({f"valid_{k}": v for k, v in valid.items() if isinstance(v, (int, float))})
                 model.train()
                 save_resume_state()
                 bar.set_postfix(valid=f"{record['valid_loss']:.3f}")
@@ -154,7 +157,7 @@ def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True,
                      "seconds": round(elapsed(), 1), "device": str(device), "threads": torch.get_num_threads(),
                      "train_config": {k: getattr(t, k) for k in t.__dataclass_fields__},
                      "final_valid_loss": valid_loss, test_key: test_loss, "test_metrics": test_parts,
-                     "code_version": code_version(), "torch": torch.__version__},
+                     "code_version": code_version(), "torch": torch.__version__, **model.training_summary()},
         "evaluation": {},
     }
     history = {"x_keys": ["step", "seconds"], "records": records}

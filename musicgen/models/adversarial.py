@@ -53,6 +53,16 @@ class AdversarialConfig:
     instance_noise: float = 0.0
     # Piano-roll families: the discriminator sees generated cells thresholded to 0/1 (see gan_rolls.py).
     binary_output: bool = False
+    # R1 penalty (Mescheder et al. 2018): γ/2 × the squared gradient of the discriminator's logit at real
+    # data. A critic that reacts sharply to tiny changes of real pieces can win outright and leave the
+    # generator no useful gradient (measured: A-gan's d_fake ≈ 0 for a thousand steps); this keeps it
+    # smooth around the data without weakening it elsewhere. 0 = off.
+    r1_gamma: float = 0.0
+    # Ship the generator snapshot whose samples best match the validation pieces (mean feature overlap,
+    # scored at every evaluation) instead of the last one. Adversarial training does not converge: the
+    # critic wins sooner or later and the samples collapse (measured on D-dcgan: overlap 0.78 after 600
+    # steps, 0.37 after 1000), so the last step is rarely the best. Scored on validation, never on test.
+    keep_best: bool = False
 
 
 def _bce(logits: torch.Tensor, target: float, *, summed: bool) -> torch.Tensor:
@@ -75,6 +85,14 @@ class AdversarialModel(MusicModel):
         self.generator_ema = None
         if config.ema:
             self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False)
+        self.generator_best = None
+        self._finished = False
+        if config.keep_best:
+            # Modules and buffers, so that a resumed run keeps its best snapshot and its step count.
+            self.generator_best = copy.deepcopy(self.inference_generator()).requires_grad_(False)
+            self.register_buffer("steps_done", torch.zeros((), dtype=torch.long))
+            self.register_buffer("best_step", torch.zeros((), dtype=torch.long))
+            self.register_buffer("best_overlap", torch.full((), -1.0))
 
     # ---- what an architecture defines -----------------------------------------------------------
     # The two networks, each built from the family's config; `discriminator(x)` → (logits, features).
@@ -137,9 +155,13 @@ class AdversarialModel(MusicModel):
         # Discriminator: real windows towards `real_label`, the generator's (detached) output towards 0.
         with torch.no_grad():  # no graph through the generator for the discriminator's step
             fake = self.as_discriminator_input(self.generator(self.noise(n).to(real.device)))
-        real_logits, real_features = self.discriminate(self._noisy(real))
+        real_in = self._noisy(real).detach().requires_grad_(bool(c.r1_gamma))
+        real_logits, real_features = self.discriminate(real_in)
         fake_logits, _ = self.discriminate(self._noisy(fake))
         d_loss = _bce(real_logits, c.real_label, summed=c.loss_sum) + _bce(fake_logits, 0.0, summed=c.loss_sum)
+        r1 = self._r1_penalty(real_logits, real_in) if c.r1_gamma else None
+        if r1 is not None:
+            d_loss = d_loss + c.r1_gamma / 2 * r1
         self._step(optimizers["discriminator"], d_loss, self.discriminator.parameters(), grad_clip)
         # Generator: fresh noise; fool the discriminator, or match its features on real data.
         fake = self.as_discriminator_input(self.generator(self.noise(n).to(real.device)))
@@ -152,12 +174,21 @@ class AdversarialModel(MusicModel):
             g_loss = _bce(logits, 1.0, summed=c.loss_sum)
         self._step(optimizers["generator"], g_loss, self.generator.parameters(), grad_clip)
         self._update_ema()
+        if self.generator_best is not None:
+            self.steps_done += 1
         with torch.no_grad():
-            return {"d_loss": float(d_loss), "g_loss": float(g_loss),
+            stats = {"r1": float(r1)} if r1 is not None else {}
+            return {**stats, "d_loss": float(d_loss), "g_loss": float(g_loss),
                     "d_real": float(torch.sigmoid(real_logits).mean()),
                     "d_fake": float(torch.sigmoid(fake_logits).mean()),
                     # spread of the generated batch relative to the real one: near 0 = mode collapse
                     "fake_spread": float(_spread(fake) / max(_spread(real), 1e-8))}
+
+    def _r1_penalty(self, real_logits: torch.Tensor, real_in: torch.Tensor) -> torch.Tensor:
+        """Squared norm of d(logit)/d(input) per real piece, summed or averaged like the BCE."""
+        grad, = torch.autograd.grad(real_logits.sum(), real_in, create_graph=True)
+        per_piece = grad.pow(2).flatten(1).sum(1)
+        return per_piece.sum() if self.config.loss_sum else per_piece.mean()
 
     def _noisy(self, x: torch.Tensor) -> torch.Tensor:
         sigma = self.config.instance_noise
@@ -184,8 +215,10 @@ class AdversarialModel(MusicModel):
         self.eval()
         g = make_generator(0)
         total = correct = count = 0.0
+        reals = []
         for batch in batches:
             real = self.normalise(batch)
+            reals.append(real)
             fake = self.inference_generator()(self.noise(real.shape[0], g).to(real.device))
             fake = self.as_discriminator_input(fake)
             real_logits, _ = self.discriminate(real)
@@ -193,8 +226,37 @@ class AdversarialModel(MusicModel):
             total += float(_bce(real_logits, 1.0, summed=True) + _bce(fake_logits, 0.0, summed=True))
             correct += float((real_logits > 0).sum() + (fake_logits <= 0).sum())
             count += real.shape[0]
+        result = {"loss": total / max(count, 1), "d_accuracy": correct / max(2 * count, 1)}
+        if self.generator_best is not None and reals:
+            result["overlap"] = self._overlap_with(torch.cat(reals))
+            if not self._finished and result["overlap"] > float(self.best_overlap):
+                self.generator_best.load_state_dict(self.inference_generator().state_dict())
+                self.best_overlap.fill_(result["overlap"])
+                self.best_step.copy_(self.steps_done)
         self.train(was_training)
-        return {"loss": total / max(count, 1), "d_accuracy": correct / max(2 * count, 1)}
+        return result
+
+    def _overlap_with(self, real: torch.Tensor, n: int = 32) -> float:
+        """Mean feature overlap between `n` generated windows (fixed noise) and these real windows."""
+        from musicgen.evaluation import overlap_mean  # evaluation imports the model registry
+
+        fakes = self.inference_generator()(self.noise(n, make_generator(1)).to(real.device))
+        return overlap_mean([self.chunk_to_notes(f) for f in fakes.cpu().numpy()],
+                            [self.chunk_to_notes(w) for w in real.cpu().numpy()])
+
+    def finish_training(self) -> None:
+        """With `keep_best`, what ships is the best-scoring snapshot (if any evaluation ran)."""
+        self._finished = True
+        if self.generator_best is not None and float(self.best_overlap) >= 0:
+            target = self.generator_ema if self.generator_ema is not None else self.generator
+            target.load_state_dict(self.generator_best.state_dict())
+
+    def training_summary(self) -> dict:
+        if self.generator_best is None:
+            return {}
+        return {"selected_step": int(self.best_step), "selected_valid_overlap": round(float(self.best_overlap), 4),
+                "selection": "the generator snapshot whose samples best matched the validation pieces "
+                             "(mean feature overlap, scored at every evaluation)"}
 
     # ---- checkpoint: the generator only ------------------------------------------------------------
     def inference_state_dict(self) -> dict[str, torch.Tensor]:

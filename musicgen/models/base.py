@@ -85,6 +85,10 @@ class MusicModel(nn.Module):
     def finish_training(self) -> None:
         """Hook for families that build their inference state after the last step (e.g. Markov)."""
 
+    def training_summary(self) -> dict:
+        """Facts about the finished training that the card's `training` section should carry."""
+        return {}
+
     # ---- checkpoint -------------------------------------------------------------------------------
     def config_dict(self) -> dict:
         return asdict(self.config)

@@ -1,11 +1,12 @@
 """D-dcgan, study D's DCGAN on piano-roll images (time × pitch).
 
 Generator: noise → 6 transposed convolutions (batch norm + ReLU between) → a sigmoid image, one cell
-per sixteenth note and pitch. Discriminator: 6 convolutions with batch norm and LeakyReLU → one
-real/fake logit. Study D's training choices are kept in the config: BCE summed over the batch (not
-averaged), L2 on the discriminator's weights, a low learning rate. The study's 128 × 128 images are
-`steps` × `pitches` here (smaller for a CPU; the card says so): `pitches` rows from `pitch_low` up
-cover the chorales transposed ±6. A cell at or above 0.5 sounds; runs of sounding cells are notes.
+per time step of the piano roll (eighth notes in the preset) and pitch. Discriminator: 6 convolutions
+with batch norm and LeakyReLU → one real/fake logit. Study D's training choices are options of the
+config (BCE summed over the batch, L2 on the discriminator's weights); the preset says which it keeps
+and why. The study's 128 × 128 images are `steps` × `pitches` here (smaller for a CPU; the card says
+so): `pitches` rows from `pitch_low` up cover the chorales transposed ±6. A cell at or above 0.5
+sounds; runs of sounding cells are notes.
 """
 
 from __future__ import annotations
@@ -16,15 +17,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from musicgen.models.adversarial import AdversarialConfig
-from musicgen.models.gan_rolls import RollGAN
+from musicgen.models.gan_rolls import RollGAN, RollGANConfig, output_layer
 
 
 @dataclass(frozen=True, kw_only=True)
-class DCGANConfig(AdversarialConfig):
-    steps: int = 64  # sixteenths per image (time axis)
-    pitches: int = 64  # pitch rows per image
-    pitch_low: int = 28
+class DCGANConfig(RollGANConfig):
     latent_dim: int = 128
     width: int = 32  # channels of the widest generator layer ÷ 8
     loss_sum: bool = True
@@ -55,7 +52,7 @@ class _Generator(nn.Module):
                                    nn.BatchNorm2d(ch[0]), nn.ReLU()]
         for i in range(4):
             layers += [nn.ConvTranspose2d(ch[i], ch[i + 1], 4, 2, 1, bias=False), nn.BatchNorm2d(ch[i + 1]), nn.ReLU()]
-        layers += [nn.ConvTranspose2d(ch[4], 1, 3, 1, 1), nn.Sigmoid()]
+        layers += [output_layer(nn.ConvTranspose2d(ch[4], 1, 3, 1, 1), c), nn.Sigmoid()]
         self.body = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:

@@ -9,15 +9,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from musicgen.models.adversarial import AdversarialConfig
-from musicgen.models.gan_rolls import RollGAN
+from musicgen.models.gan_rolls import RollGAN, RollGANConfig, output_layer
 
 
 @dataclass(frozen=True, kw_only=True)
-class DenseGANConfig(AdversarialConfig):
-    steps: int = 64  # eighth notes per window
-    pitches: int = 64
-    pitch_low: int = 28
+class DenseGANConfig(RollGANConfig):
     g_layers: tuple[int, ...] = (256, 512, 1024)
     d_hidden: int = 128
     d_dense: int = 64
@@ -30,7 +26,7 @@ class _Generator(nn.Module):
         for size in c.g_layers:
             layers += [nn.Linear(width, size), nn.LeakyReLU(0.2), nn.BatchNorm1d(size, momentum=0.2)]
             width = size
-        self.body = nn.Sequential(*layers, nn.Linear(width, c.steps * c.pitches), nn.Sigmoid())
+        self.body = nn.Sequential(*layers, output_layer(nn.Linear(width, c.steps * c.pitches), c), nn.Sigmoid())
         self.steps, self.pitches = c.steps, c.pitches
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:

@@ -15,15 +15,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from musicgen.models.adversarial import AdversarialConfig
-from musicgen.models.gan_rolls import RollGAN
+from musicgen.models.gan_rolls import RollGAN, RollGANConfig, output_layer
 
 
 @dataclass(frozen=True, kw_only=True)
-class LSTMGANConfig(AdversarialConfig):
-    steps: int = 64  # eighth notes per generated window
-    pitches: int = 64
-    pitch_low: int = 28
+class LSTMGANConfig(RollGANConfig):
     seq_features: int = 10  # the study reshaped dense 1000 into 100 steps × 10
     g_hidden: int = 256
     g_layers: int = 3
@@ -44,7 +40,7 @@ class _Generator(nn.Module):
                                    nn.Linear(512, c.steps * c.seq_features), nn.LeakyReLU(0.2))
         self.lstm = nn.LSTM(c.seq_features, c.g_hidden, num_layers=c.g_layers, dropout=c.dropout, batch_first=True)
         self.norm = nn.BatchNorm1d(c.g_hidden, momentum=0.2)
-        self.out = nn.Linear(c.g_hidden, c.pitches)
+        self.out = output_layer(nn.Linear(c.g_hidden, c.pitches), c)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         seq = self.dense(z).view(z.shape[0], self.steps, self.seq_features)

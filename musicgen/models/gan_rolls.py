@@ -20,14 +20,35 @@ transposed ±6 semitones.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 import torch
+from torch import nn
 
-from musicgen.models.adversarial import AdversarialModel
+from musicgen.models.adversarial import AdversarialConfig, AdversarialModel
 from musicgen.representations.pianoroll import N_PITCHES
 from musicgen.sequence import NoteSequence
+
+
+@dataclass(frozen=True, kw_only=True)
+class RollGANConfig(AdversarialConfig):
+    steps: int = 64  # time steps per window (the representation's steps: eighths or sixteenths)
+    pitches: int = 64  # pitch rows per window
+    pitch_low: int = 28
+    # Initial bias of the generator's last layer (None: torch's default, small random values). Near 0
+    # the first windows are grey cells around 0.5 that the threshold turns into noise; sigmoid(-3) ≈
+    # 0.05 starts them nearly silent (real windows have ~6 % of cells on). Measured on D-dcgan (1000
+    # steps): overlap 0.39 with the default, 0.48 at -3.
+    output_bias: float | None = None
+
+
+def output_layer(layer: nn.Module, config: RollGANConfig) -> nn.Module:
+    """The generator's last layer (before the sigmoid), its bias set to `config.output_bias`."""
+    if config.output_bias is not None:
+        nn.init.constant_(layer.bias, config.output_bias)
+    return layer
 
 
 class RollGAN(AdversarialModel):

@@ -2,6 +2,9 @@
 both networks, sampling is deterministic per seed and decodes to valid notes, and the checkpoint holds
 the generator only."""
 
+import dataclasses
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -87,3 +90,92 @@ def test_eval_loss_reports_discriminator_accuracy():
     *_, test_b = make_data(preset, model.representation)
     parts = model.eval_loss(test_b.sequential())
     assert parts["loss"] > 0 and 0.0 <= parts["d_accuracy"] <= 1.0
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_r1_penalty_is_the_squared_input_gradient_and_shapes_the_critic_step(family):
+    def first_step(r1_gamma: float):
+        model, preset = toy_model(family)
+        model.config = dataclasses.replace(model.config, r1_gamma=r1_gamma)
+        _, train_b, _, _ = make_data(preset, model.representation)
+        batch = next(iter(train_b.epoch(torch.Generator().manual_seed(0))))
+        torch.manual_seed(1)
+        parts = model.train_step(batch, model.make_optimizers(lr=1e-3))
+        return model, batch, parts
+
+    plain, batch, plain_parts = first_step(0.0)
+    penalised, _, parts = first_step(10.0)
+    assert "r1" not in plain_parts and parts["r1"] > 0
+    assert any(not torch.equal(a, b) for a, b in zip(plain.discriminator.parameters(),
+                                                     penalised.discriminator.parameters()))
+    # The penalty is the per-piece squared norm of d(logit)/d(input), by hand:
+    real = penalised.normalise(batch).detach()
+    pieces = []
+    for one in real:
+        x = one[None].clone().requires_grad_(True)
+        penalised.discriminator.eval()  # per-piece gradients need batch-independent normalisation
+        logit, _ = penalised.discriminate(x)
+        grad, = torch.autograd.grad(logit.sum(), x)
+        pieces.append(grad.pow(2).sum())
+    x = real.clone().requires_grad_(True)
+    logits, _ = penalised.discriminate(x)
+    expected = torch.stack(pieces).sum() if penalised.config.loss_sum else torch.stack(pieces).mean()
+    assert torch.allclose(penalised._r1_penalty(logits, x), expected, rtol=1e-4, atol=1e-8)
+
+
+@pytest.mark.parametrize("family", ["gan-lstm", "gan-dense", "dcgan"])
+def test_output_bias_starts_a_roll_generator_nearly_silent(family):
+    preset = toy_preset(family)
+    rep = representation_from_card(preset.representation, preset.representation_config)
+    cells = {}
+    for bias in (None, -3.0):
+        torch.manual_seed(0)
+        model = build_model(family, {**preset.model_config, "output_bias": bias}, rep)
+        model.eval()
+        with torch.no_grad():
+            cells[bias] = model.generator(model.noise(8, torch.Generator().manual_seed(0)))
+    assert float(cells[None].mean()) > 0.3  # torch's default: grey cells around 0.5
+    assert float(cells[-3.0].mean()) < 0.1  # nearly silent, as real rolls mostly are
+    assert float((cells[-3.0] >= 0.5).float().mean()) < 0.05
+
+
+def test_keep_best_ships_the_snapshot_that_scored_best_on_validation(monkeypatch):
+    model, preset = toy_model("gan-dense")
+    model = build_model("gan-dense", {**preset.model_config, "keep_best": True}, model.representation)
+    _, train_b, valid_b, _ = make_data(preset, model.representation)
+    optimizers = model.make_optimizers(lr=1e-3)
+    scores = iter([0.3, 0.6, 0.4])
+    monkeypatch.setattr(type(model), "_overlap_with", lambda self, real, n=32: next(scores))
+    snapshots = []
+    batches = iter(train_b.epoch(torch.Generator().manual_seed(0)))
+    for _ in range(3):
+        model.train_step(next(batches), optimizers)
+        assert "overlap" in model.eval_loss(valid_b.sequential())
+        snapshots.append({k: v.clone() for k, v in model.inference_state_dict().items()})
+    model.finish_training()
+    shipped = model.inference_state_dict()
+    assert all(torch.equal(shipped[k], snapshots[1][k]) for k in shipped)  # the 0.6 one, not the last
+    assert not all(torch.equal(shipped[k], snapshots[2][k]) for k in shipped)
+    assert model.training_summary()["selected_step"] == 2
+    assert model.training_summary()["selected_valid_overlap"] == 0.6
+    # Evaluations after training (the final valid/test scores) do not move the selection.
+    monkeypatch.setattr(type(model), "_overlap_with", lambda self, real, n=32: 0.99)
+    model.eval_loss(valid_b.sequential())
+    assert model.training_summary()["selected_step"] == 2
+    assert dataclasses.asdict(model.config)["keep_best"] is True
+
+
+def test_keep_best_through_the_training_loop_records_and_reports_the_selection(tmp_path):
+    from musicgen.train import train
+
+    preset = toy_preset("gan-dense", max_steps=20, eval_every=5)
+    preset = dataclasses.replace(preset, model_config={**preset.model_config, "keep_best": True})
+    folder = train(preset, out_dir=tmp_path / "ck", progress=False)
+    card = json.loads((folder / "card.json").read_text())
+    history = json.loads((folder / "history.json").read_text())
+    overlaps = {r["step"]: r["valid_overlap"] for r in history["records"] if "valid_overlap" in r}
+    assert set(overlaps) >= {5, 10, 15, 20} and all(0.0 <= v <= 1.0 for v in overlaps.values())
+    best = max(overlaps[s] for s in (5, 10, 15, 20))
+    assert card["training"]["selected_valid_overlap"] == pytest.approx(best, abs=1e-4)
+    assert overlaps[card["training"]["selected_step"]] == pytest.approx(best, abs=1e-4)
+
