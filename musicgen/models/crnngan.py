@@ -33,6 +33,11 @@ class CRNNGANConfig(AdversarialConfig):
     feature_mean: tuple[float, ...] = (0.22, 0.92, 62.0, 80.0)
     feature_std: tuple[float, ...] = (0.38, 0.53, 10.0, 20.0)
     feature_matching: bool = True
+    # The critic also sees, at every step, how much the batch varies there (Karras et al. 2018's
+    # minibatch standard deviation). Feature matching lets a generator put every note's gap at the mean
+    # (0.1-0.3 quarters) where real gaps are either 0 (same chord) or a beat; one note cannot show
+    # that, a batch can.
+    minibatch_std: bool = False
 
 
 class _Generator(nn.Module):
@@ -62,10 +67,15 @@ class _Generator(nn.Module):
 class _Discriminator(nn.Module):
     def __init__(self, c: CRNNGANConfig):
         super().__init__()
-        self.lstm = nn.LSTM(N_FEATURES, c.d_hidden, num_layers=2, batch_first=True, bidirectional=True)
+        self.minibatch_std = c.minibatch_std
+        self.lstm = nn.LSTM(N_FEATURES + c.minibatch_std, c.d_hidden, num_layers=2, batch_first=True,
+                            bidirectional=True)
         self.out = nn.Linear(2 * c.d_hidden, 1)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.minibatch_std:
+            spread = x.std(dim=0, unbiased=False).mean(dim=-1) if x.shape[0] > 1 else x.new_zeros(x.shape[1])
+            x = torch.cat([x, spread[None, :, None].expand(x.shape[0], -1, 1)], dim=-1)
         h, _ = self.lstm(x)
         per_step = torch.sigmoid(self.out(h).squeeze(-1))  # a decision at every note
         logits = torch.logit(per_step.mean(dim=1), eps=1e-6)  # averaged, back to logits for the shared loss

@@ -179,3 +179,17 @@ def test_keep_best_through_the_training_loop_records_and_reports_the_selection(t
     assert card["training"]["selected_valid_overlap"] == pytest.approx(best, abs=1e-4)
     assert overlaps[card["training"]["selected_step"]] == pytest.approx(best, abs=1e-4)
 
+
+
+def test_crnngan_minibatch_std_lets_the_critic_see_the_batch():
+    preset = toy_preset("crnngan")
+    rep = representation_from_card(preset.representation, preset.representation_config)
+    x = torch.randn(4, 16, 4)
+    varied = x.clone()
+    varied[1:] = x[1:] * 3.0  # the same first window, in a more varied batch
+    for on in (False, True):
+        torch.manual_seed(0)
+        model = build_model("crnngan", {**preset.model_config, "minibatch_std": on}, rep)
+        with torch.no_grad():
+            same = torch.isclose(model.discriminate(x)[0][0], model.discriminate(varied)[0][0])
+        assert bool(same) is (not on)
