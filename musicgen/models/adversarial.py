@@ -293,16 +293,19 @@ class AdversarialModel(MusicModel):
 
             count = math.ceil(length.value / self.chunk_seconds() - 1e-9) if length.unit == "seconds" else 1
             for _ in range(MAX_CHUNKS):
-                z = self.noise(n * count, g) * temperature
-                fakes = self.inference_generator()(z).cpu().numpy()
-                for i in range(n):
-                    pieces[i] += [self.chunk_to_notes(f) for f in fakes[i * count:(i + 1) * count]]
+                for i, chunks in enumerate(self.generate_chunks(n, count, g, temperature)):
+                    pieces[i] += chunks
                 if all(enough(p) for p in pieces):
                     break
                 count = 1
             return [self._join(p, length, name=f"{self.family} seed {seed}") for p in pieces]
         finally:
             self.train(was_training)
+
+    def generate_chunks(self, n: int, count: int, g: torch.Generator, temperature: float) -> list[list[NoteSequence]]:
+        """n pieces' worth of `count` generator outputs each, as notes (independent windows)."""
+        fakes = self.inference_generator()(self.noise(n * count, g) * temperature).cpu().numpy()
+        return [[self.chunk_to_notes(f) for f in fakes[i * count:(i + 1) * count]] for i in range(n)]
 
     def _join(self, chunks: list[NoteSequence], length: Length, *, name: str) -> NoteSequence:
         """Chunks one after another, cut to the requested length (notes ending past it are shortened)."""

@@ -91,7 +91,7 @@ register(Preset(
     model_config={"steps": 64, "latent_dim": 32, "hidden": 128, "d_hidden": 128, "feature_matching": True,
                   "instance_noise": 0.05, "real_label": 0.9, "ema": 0.999, "keep_best": True},
     train=TrainConfig(batch_size=32, window=64, lr=2e-4, max_steps=2500, max_seconds=40 * 60, eval_every=100,
-                      log_every=25, lr_decay=False, grad_clip=None, threads=1),
+                      log_every=25, lr_decay=False, grad_clip=None, threads=1, augment_transpose=False),
     sampling_defaults=_GAN_SAMPLING,
 ))
 

@@ -11,6 +11,7 @@ import torch
 
 from musicgen.midi import to_midi_bytes
 from musicgen.models import build_model
+from musicgen.models.adversarial import AdversarialModel
 from musicgen.presets import toy_preset
 from musicgen.representations import representation_from_card
 from musicgen.sampling import SamplingError
@@ -193,3 +194,13 @@ def test_crnngan_minibatch_std_lets_the_critic_see_the_batch():
         with torch.no_grad():
             same = torch.isclose(model.discriminate(x)[0][0], model.discriminate(varied)[0][0])
         assert bool(same) is (not on)
+
+
+def test_crnngan_writes_a_long_piece_as_one_continuous_line():
+    model, _ = toy_model("crnngan")
+    model.eval()
+    [chunks] = model.generate_chunks(1, 3, torch.Generator().manual_seed(0), 1.0)
+    assert len(chunks) == 1  # one line, not three unrelated windows
+    assert len(chunks[0]) > model.config.steps  # longer than a training window
+    [windows] = AdversarialModel.generate_chunks(model, 1, 3, torch.Generator().manual_seed(0), 1.0)
+    assert len(windows) == 3  # what the other families do
