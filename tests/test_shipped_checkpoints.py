@@ -53,3 +53,14 @@ def test_gans_learned_and_did_not_collapse(cid):
     div = ev["diversity"]
     assert div["distinct_samples"] == div["n_samples"]
     assert div["mean_pairwise_roll_distance"] > 0.3
+
+
+@pytest.mark.parametrize("cid", [c for c in SHIPPED if "selected_step" in read_card(checkpoints_dir() / c)["training"]])
+def test_selected_snapshot_is_the_best_validation_score_in_its_history(cid):
+    """A GAN that ships its best snapshot: the card's choice is the best score its history recorded."""
+    ck = load_checkpoint(cid)
+    training = ck.card["training"]
+    scores = {r["step"]: r["valid_overlap"] for r in ck.history["records"] if "valid_overlap" in r}
+    assert 0 < training["selected_step"] <= training["steps"]
+    assert scores[training["selected_step"]] == pytest.approx(training["selected_valid_overlap"], abs=1e-4)
+    assert training["selected_valid_overlap"] == pytest.approx(max(scores.values()), abs=1e-4)
