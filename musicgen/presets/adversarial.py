@@ -95,7 +95,8 @@ register(Preset(
         "a 30 s clip made of unrelated 64-note windows (0.42; this snapshot scores 0.43 that way), adding the usual adversarial loss (every sample alike, 0.33), "
         "the adversarial loss with an R1 penalty instead of feature matching (alike again), 4000 steps (0.34), "
         "a critic that sees the batch's spread (minibatch standard deviation, 0.40), training in the chorales' "
-        "own keys (0.40)."),
+        "own keys (0.40), feature matching plus the usual adversarial loss at weight 0.3 with the same "
+        "selection (0.33)."),
     representation="features",
     model_config={"steps": 64, "latent_dim": 32, "hidden": 128, "d_hidden": 128, "feature_matching": True,
                   "instance_noise": 0.05, "real_label": 0.9, "ema": 0.999, "keep_best": True},
