@@ -172,25 +172,27 @@ def clip(pieces: list[NoteSequence], seconds: float = CLIP_SECONDS) -> list[Note
     return [opening(p, seconds) for p in pieces]
 
 
-def _compare_tables(g: dict, r: dict) -> dict:
-    return {name: compare_feature(g[name], r[name]) for name in FEATURES}
+def _feature_comparison(generated: list[NoteSequence], real: list[NoteSequence]) -> tuple[dict, dict, dict]:
+    """Both sets' feature tables and the MGEval numbers per feature."""
+    if min(len(generated), len(real)) < 2:
+        raise EvaluationError(f"need at least 2 pieces per set (got {len(generated)} and {len(real)})")
+    g, r = feature_table(generated), feature_table(real)
+    return g, r, {name: compare_feature(g[name], r[name]) for name in FEATURES}
+
+
+def _mean_overlap(features: dict) -> float:
+    return round(float(np.mean([f["oa"] for f in features.values()])), 4)
 
 
 def overlap_mean(generated: list[NoteSequence], real: list[NoteSequence]) -> float:
     """The mean MGEval overlap of two sets alone (no C2ST): cheap enough to score a model while training."""
-    if min(len(generated), len(real)) < 2:
-        raise EvaluationError(f"need at least 2 pieces per set (got {len(generated)} and {len(real)})")
-    features = _compare_tables(feature_table(generated), feature_table(real))
-    return round(float(np.mean([f["oa"] for f in features.values()])), 4)
+    return _mean_overlap(_feature_comparison(generated, real)[2])
 
 
 def compare_sets(generated: list[NoteSequence], real: list[NoteSequence], *, seed: int = SEED) -> dict:
     """MGEval per feature, their means, and the C2ST accuracy for two sets of (already cut) pieces."""
-    if min(len(generated), len(real)) < 2:
-        raise EvaluationError(f"need at least 2 pieces per set (got {len(generated)} and {len(real)})")
-    g, r = feature_table(generated), feature_table(real)
-    features = _compare_tables(g, r)
-    return {"overlap_mean": round(float(np.mean([f["oa"] for f in features.values()])), 4),
+    g, r, features = _feature_comparison(generated, real)
+    return {"overlap_mean": _mean_overlap(features),
             "kl_mean": round(float(np.mean([f["kl"] for f in features.values()])), 4),
             "c2st_accuracy": round(c2st_accuracy(feature_matrix(g), feature_matrix(r), seed=seed), 4),
             "features": features}
