@@ -4,7 +4,7 @@ import streamlit as st
 
 st.set_page_config(page_title="musicgen", page_icon=":material/piano:", layout="wide")
 
-from musicgen import ui  # noqa: E402 (set_page_config first)
+from musicgen.ui import cards  # noqa: E402 (set_page_config first)
 
 st.title("musicgen")
 st.markdown(
@@ -18,7 +18,7 @@ st.caption("Not Meta's MusicGen: that model makes audio directly, whereas this p
            "(MIDI), which are then played on a synthesized instrument.")
 
 st.header("The models", anchor=False)
-usable = ui.model_overview()
+usable = cards.model_overview()
 
 st.header("Where to go next", anchor=False)
 if usable:

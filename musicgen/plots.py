@@ -105,6 +105,13 @@ def piano_roll_figure(
     return fig
 
 
+def shared_pitch_range(seqs, pad: int = 2) -> tuple[int, int] | None:
+    """One pitch axis for several piano rolls shown together (lowest - pad .. highest + pad, within 0-127);
+    None when none of them has a note (each roll then picks its own)."""
+    pitches = [p for s in seqs for p in s.pitches]
+    return (max(0, min(pitches) - pad), min(127, max(pitches) + pad)) if pitches else None
+
+
 # ---- training curves ---------------------------------------------------------------------------
 
 

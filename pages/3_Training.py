@@ -4,8 +4,8 @@ import streamlit as st
 
 st.set_page_config(page_title="Training · musicgen", page_icon=":material/monitoring:", layout="wide")
 
-from musicgen import ui  # noqa: E402 (set_page_config first)
-from musicgen.checkpoints import list_cards  # noqa: E402
+from musicgen.checkpoints import list_cards, read_history  # noqa: E402 (set_page_config first)
+from musicgen.ui import training  # noqa: E402
 
 st.title("Training", anchor=False)
 st.markdown("How each model learned: its loss on the training batches and on held-out validation pieces "
@@ -17,12 +17,12 @@ if not cards:
     st.info("No trained models are installed yet. Train one with `python -m musicgen train markov`.")
     st.stop()
 
-x = ui.x_axis_control()
-histories = {c["id"]: ui.read_history(c["id"]) for c in cards}
+x = training.x_axis_control()
+histories = {c.id: read_history(c.id) for c in cards}
 
 st.header("Checkpoints side by side", anchor=False)
-ui.overlay_section(histories, x)
+training.overlay_section(histories, x)
 
 st.header("Each checkpoint", anchor=False)
 for card in cards:
-    ui.checkpoint_panel(card, histories[card["id"]], x)
+    training.checkpoint_panel(card, histories[card.id], x)

@@ -9,11 +9,11 @@ import streamlit as st
 st.set_page_config(page_title="Listening test · musicgen", page_icon=":material/headphones:",
                    initial_sidebar_state="collapsed")
 
-from musicgen import ui  # noqa: E402 (set_page_config first)
+from musicgen.ui import listening  # noqa: E402 (set_page_config first)
 
 study_id = st.query_params.get("study")
-store = ui.participant_store()
-spec = ui.find_study(store, study_id) if store is not None else None
+store = listening.participant_store()
+spec = listening.find_study(store, study_id) if store is not None else None
 
 st.title(spec.title if spec is not None and spec.title else "Listening test", anchor=False)
 if store is None:
@@ -25,4 +25,4 @@ elif spec is None:
     st.error("There is no study at this link. Please check that you copied the whole link you were given.",
              icon=":material/link_off:")
 else:
-    ui.run_study(store, spec)
+    listening.run_study(store, spec)

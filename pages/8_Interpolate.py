@@ -4,12 +4,13 @@ import streamlit as st
 
 st.set_page_config(page_title="Interpolate · musicgen", page_icon=":material/linear_scale:", layout="wide")
 
-from musicgen import ui  # noqa: E402 (set_page_config first)
+from musicgen.ui import interpolate  # noqa: E402 (set_page_config first)
+from musicgen.ui.widgets import model_picker  # noqa: E402
 
 st.title("Interpolate", anchor=False)
-st.markdown(ui.INTERP_EXPLANATION)
+st.markdown(interpolate.EXPLANATION)
 
-cards = ui.interp_cards()
+cards = interpolate.interp_cards()
 if not cards:
     st.error("No model that can interpolate is installed. Train one with `python -m musicgen train D-lstm-vae`, "
              "then reload this page.")
@@ -17,22 +18,19 @@ if not cards:
 
 settings_col, result_col = st.columns([1, 2], gap="large")
 with settings_col:
-    model_id = st.selectbox("Model", list(cards), key="interp_model",
-                            format_func=lambda cid: cards[cid].get("title") or cid)
-    card = cards[model_id]
-    loaded = ui.attempt(f"load {model_id}", ui.load_model, model_id) is not None
-    a, label_a = ui.interp_piece_controls(card, "a", 0)
-    b, label_b = ui.interp_piece_controls(card, "b", 1)
-    settings = ui.interp_settings(card)
+    card, loaded = model_picker(cards, key="interp_model")
+    a = interpolate.piece_controls(card, "a", 0)
+    b = interpolate.piece_controls(card, "b", 1)
+    settings = interpolate.settings_controls(card)
     ready = loaded and a is not None and b is not None
     clicked = st.button("Interpolate", type="primary", icon=":material/linear_scale:", disabled=not ready,
                         width="stretch")
 
 with result_col:
     if clicked and ready:
-        ui.interpolate_into_state(model_id, a, b, (label_a, label_b), settings)
-    view = st.session_state.get(ui.INTERP_KEY)
+        interpolate.interpolate_into_state(card.id, a, b, settings)
+    view = st.session_state.get(interpolate.INTERP_KEY)
     if view is not None:
-        ui.show_interpolation(view)
+        interpolate.show_interpolation(view)
     else:
         st.info("Choose two pieces and a number of steps, then press **Interpolate**.")

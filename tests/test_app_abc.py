@@ -5,7 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from musicgen.models.char_lstm import CharLSTM
-from musicgen.ui import RESULT_KEY
+from musicgen.ui.generation import RESULT_KEY
 
 GENERATE = str(Path(__file__).resolve().parent.parent / "pages" / "1_Generate.py")
 TIMEOUT = 60

@@ -9,10 +9,12 @@ import pytest
 import soundfile
 from streamlit.testing.v1 import AppTest
 
+from musicgen.card import Card
 from musicgen.checkpoints import list_cards
-from musicgen.generate import heldout_piece_ids
+from musicgen.comparison import REAL
 from musicgen.synth import synth_available
-from musicgen.ui.compare import REAL, _matched_ogg, real_piece_id
+from musicgen.systems import heldout_ids, real_piece_id
+from musicgen.ui.compare import _matched_ogg
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPARE = str(ROOT / "pages" / "2_Compare.py")
@@ -87,7 +89,8 @@ def test_compare_two_models_and_a_real_piece(two_models):
     assert {"compare-loss-0", "compare-loss-1"} <= set(charts) and "compare-loss-2" not in charts  # no loss for real
     assert "compare-metric-overlap_mean" in charts  # markov-b is evaluated: chart against the real-data band
     assert "not evaluated yet" in _texts(at.info).lower()  # markov is not
-    piece = real_piece_id(heldout_piece_ids("bach-chorales"), 0)
+    piece = real_piece_id("bach-chorales", 0)
+    assert piece == heldout_ids("bach-chorales")[0]  # the seed picks ids[seed % len(ids)]
     assert piece in _texts(at.caption)
     assert "--model markov-b" in _texts(at.code)
 
@@ -112,26 +115,25 @@ def test_compare_broken_model_leaves_the_other_columns(two_models):
 
 @pytest.mark.skipif(not HAS_AUDIO, reason="FluidSynth not installed")
 def test_matched_audio_has_one_length(two_models):
-    from musicgen.checkpoints import load_checkpoint
-    from musicgen.generate import Request, generate
     from musicgen.synth import resolve_soundfont
+    from musicgen.systems import Request, make_clip
 
-    seq = generate(load_checkpoint("markov"), Request(model="markov", length="4s"))
+    seq = make_clip(Request(model="markov", length="4s"))
     oggs = _matched_ogg((seq, seq.first_notes(3)), 4.0, 22050, str(resolve_soundfont()))
     frames = [soundfile.info(io.BytesIO(o)).frames for o in oggs]
     assert frames == [4 * 22050] * 2
 
 
 def test_pages_render_with_shipped_checkpoints():
-    cards = [c for c in list_cards() if "error" not in c]
-    keys = [c["id"] for c in cards][:2] + [REAL]  # markov, and A-lstm when it is shipped
+    cards = [c for c in list_cards() if isinstance(c, Card)]
+    keys = [c.id for c in cards][:2] + [REAL]  # markov, and A-lstm when it is shipped
     at = _compare(keys, seconds=5.0)
     assert not at.error
     assert {f"compare-roll-{i}" for i in range(len(keys))} <= set(_charts(at))
     training = AppTest.from_file(TRAINING, default_timeout=TIMEOUT).run()
     assert not training.exception and not training.error
-    assert {f"loss-{c['id']}" for c in list_cards()} | {"overlay-chart"} <= set(_charts(training))
-    gans = [c["id"] for c in list_cards() if c.get("family") in ("gan-lstm", "gan-dense", "crnngan", "dcgan")]
+    assert {f"loss-{c.id}" for c in list_cards()} | {"overlay-chart"} <= set(_charts(training))
+    gans = [c.id for c in cards if c.family in ("gan-lstm", "gan-dense", "crnngan", "dcgan")]
     assert {f"gan-{cid}" for cid in gans} <= set(_charts(training))  # the critic's verdicts per GAN
 
 

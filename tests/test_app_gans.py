@@ -3,7 +3,7 @@
 from streamlit.testing.v1 import AppTest
 
 from tests.test_app import GENERATE, TIMEOUT, _button, _texts
-from musicgen.ui import RESULT_KEY
+from musicgen.ui.generation import RESULT_KEY
 
 
 def test_gan_generates_without_a_primer_choice():

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from musicgen import data
+from musicgen.corpora import toy_corpus
 from musicgen.midi import to_midi_bytes
 from musicgen.presets import toy_preset
 from musicgen.train import train
-from musicgen.ui import INTERP_KEY
+from musicgen.ui.interpolate import INTERP_KEY
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "8_Interpolate.py")
 TIMEOUT = 90
@@ -28,8 +28,6 @@ def vae_app(vae_root, tmp_path, monkeypatch):
     """Only the toy VAE is installed; its corpus ('toy') is served from a temporary cache."""
     monkeypatch.setenv("MUSICGEN_CHECKPOINTS", str(vae_root))
     monkeypatch.setenv("MUSICGEN_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(data, "SPLITS_DIR", tmp_path / "splits")
-    monkeypatch.setitem(data.LOADERS, "toy", lambda: list(data.toy_corpus().pieces))
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
     assert not at.exception and not at.error
     return at
@@ -79,7 +77,7 @@ def test_an_upload_can_be_an_endpoint_and_a_broken_one_is_explained(vae_app):
     at.file_uploader(key="interp_file_b").set_value(("bad.mid", b"not a MIDI file", "audio/midi")).run()
     assert not at.exception and at.error  # a plain message, never a traceback
     assert next(b for b in at.button if b.label == "Interpolate").disabled
-    upload = to_midi_bytes(data.toy_corpus().pieces[3])
+    upload = to_midi_bytes(toy_corpus().pieces[3])
     at.file_uploader(key="interp_file_b").set_value(("mine.mid", upload, "audio/midi")).run()
     assert not at.error
     interpolate(at)

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from musicgen import data
+from musicgen import corpora
+from musicgen.corpora import base
+from musicgen.corpora.music21_sources import COMPOSERS
 from musicgen.checkpoints import checkpoints_dir
 from musicgen.midi import to_midi_bytes
 from musicgen.sequence import Note, NoteSequence
-from musicgen.ui import PUSH_KEY
+from musicgen.ui.style_push import PUSH_KEY
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "4_Style_push.py")
 TIMEOUT = 90
@@ -34,9 +36,10 @@ def piece(name: str, low: int, n: int = 64) -> NoteSequence:
 @pytest.fixture
 def composer_corpus(tmp_path, monkeypatch):
     monkeypatch.setenv("MUSICGEN_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(data, "SPLITS_DIR", tmp_path / "splits")  # the committed split names real pieces
-    pieces = [piece(f"{c}/toy{i}", 48 + 2 * i) for c in data.COMPOSERS for i in range(4)]
-    monkeypatch.setitem(data.LOADERS, "music21-composers", lambda: pieces)
+    monkeypatch.setattr(base, "SPLITS_DIR", tmp_path / "splits")  # the committed split names real pieces
+    pieces = [piece(f"{c}/toy{i}", 48 + 2 * i) for c in COMPOSERS for i in range(4)]
+    monkeypatch.setitem(corpora.CORPORA, "music21-composers",
+                        lambda: base.cached_corpus("music21-composers", "music21-composers", lambda: pieces))
     return pieces
 
 

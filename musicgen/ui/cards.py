@@ -1,12 +1,16 @@
-"""Model cards in plain words, for the home page and the Generate page."""
+"""Model cards in plain words (home page, Training, Compare): what a model is, how it was made, and its
+evaluation numbers next to the real-data level."""
 
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import streamlit as st
 
-from musicgen.checkpoints import CheckpointError, list_cards
+from musicgen.card import Card
+from musicgen.checkpoints import BrokenCheckpoint, CheckpointError, list_cards
+from musicgen.plots_metrics import METRICS, feature_overlap_figure, real_value, summary_rows
 from musicgen.ui.errors import error_message, log
 from musicgen.ui.resources import load_model
 
@@ -26,6 +30,18 @@ FAMILY_WORDS = {  # how each family works, for a general audience (unknown famil
 CORPUS_WORDS = {"bach-chorales": "Bach chorales", "oneills-1850": "O'Neill's Irish tunes",
                 "irish-abc": "Irish folk tunes (O'Neill's and Ryan's collections)",
                 "music21-composers": "pieces by five composers (music21)"}
+NOT_EVALUATED_HINT = "Not evaluated yet: run `python -m musicgen evaluate` to measure this model against real music."
+REAL_NOT_EVALUATED_HINT = ("The real-data level is not evaluated yet: run `python -m musicgen evaluate` to "
+                           "measure real pieces against the training pieces.")
+
+
+def usable_cards(keep: Callable[[Card], bool] | None = None) -> dict[str, Card]:
+    """The readable cards (broken checkpoints left out) that `keep` accepts, by id."""
+    return {c.id: c for c in list_cards() if isinstance(c, Card) and (keep is None or keep(c))}
+
+
+def family_words(family: str) -> str:
+    return FAMILY_WORDS.get(family, family or "unknown model")
 
 
 def corpus_name(corpus: str) -> str:
@@ -42,7 +58,7 @@ def duration_words(seconds) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _number(value) -> str:
+def number_words(value) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     return f"{value:,}" if isinstance(value, int) else f"{value:.4g}"
@@ -54,45 +70,47 @@ def _flat_numbers(d: dict, prefix: str = "") -> list[tuple[str, str]]:
         if isinstance(v, dict):
             rows += _flat_numbers(v, f"{prefix}{k} / ")
         elif isinstance(v, (int, float, str)) and not isinstance(v, bool):
-            rows.append((f"{prefix}{k}", _number(v)))
+            rows.append((f"{prefix}{k}", number_words(v)))
     return rows
 
 
-def model_card(card: dict, problem: str | None = None) -> None:
-    """One model as a bordered card; a broken checkpoint (`problem` or card["error"]) as a warning."""
-    title = card.get("title") or card["id"]
-    problem = problem or card.get("error")
+def model_card(card: Card | BrokenCheckpoint, problem: str | None = None) -> None:
+    """One model as a bordered card; a broken checkpoint (`problem`, or a BrokenCheckpoint) as a warning."""
+    if isinstance(card, BrokenCheckpoint):
+        title, problem = card.id, problem or card.error
+    else:
+        title = card.display_title
     with st.container(border=True):
         if problem:
-            st.markdown(f"**{title}** (`{card['id']}`)")
+            st.markdown(f"**{title}** (`{card.id}`)")
             st.warning(f"This model cannot be used right now. {problem}", icon=":material/warning:")
             return
-        training = card.get("training", {})
-        family = FAMILY_WORDS.get(card.get("family", ""), card.get("family", "model"))
+        training = card.training
         st.subheader(title, anchor=False)
-        st.caption(f"`{card['id']}` · {family} · learned from {corpus_name(training.get('corpus', ''))}")
-        st.write(card.get("description") or "No description yet.")
-        nll = training.get("test_nll_per_token")
+        st.caption(f"`{card.id}` · {family_words(card.family)} · learned from {corpus_name(card.corpus)}")
+        st.write(card.description or "No description yet.")
+        nll = training.test_nll_per_token
         left, mid, right = st.columns(3)
         left.metric("Held-out NLL", f"{nll:.3f}" if isinstance(nll, (int, float)) else "—",
                     help="How surprised the model is by pieces it never saw while training, in nats per "
                          "token (lower is better). Only comparable between models that use the same "
                          "note encoding.")
-        mid.metric("Training time", duration_words(training.get("seconds")),
-                   help=f"on {training.get('device', 'an unknown device')}")
-        right.metric("Training steps", _number(training.get("steps", "—")))
+        mid.metric("Training time", duration_words(training.seconds), help=f"on {training.device}")
+        right.metric("Training steps", number_words(training.steps))
         with st.expander("Limitations and details"):
-            st.write(card.get("limitations") or "No limitations written down yet.")
-            meaning = card.get("sampling", {}).get("temperature_meaning")
+            st.write(card.limitations or "No limitations written down yet.")
+            meaning = card.sampling.temperature_meaning
             if meaning:
                 st.markdown(f"**Temperature** here means: {meaning}. Lower is safer, higher is wilder.")
-            rows = _flat_numbers(card.get("evaluation") or {})
+            rows = _flat_numbers(card.evaluation)
             if rows:
                 st.markdown("**Evaluation**\n\n" + "\n".join(f"- {k}: {v}" for k, v in rows))
-            split = training.get("split_sizes")
-            if isinstance(split, dict):
-                st.caption("Pieces in train / validation / test: "
-                           + " / ".join(str(split.get(k, "?")) for k in ("train", "valid", "test")))
+            if training.split_sizes:
+                st.caption("Pieces in train / validation / test: " + split_words(training.split_sizes))
+
+
+def split_words(split: dict) -> str:
+    return " / ".join(str(split.get(k, "?")) for k in ("train", "valid", "test"))
 
 
 def model_overview(columns: int = 2) -> list[str]:
@@ -104,16 +122,43 @@ def model_overview(columns: int = 2) -> list[str]:
     usable = []
     cols = st.columns(columns)
     for i, card in enumerate(cards):
-        problem = card.get("error")
-        if not problem:
+        problem = None
+        if isinstance(card, Card):
             try:
-                load_model(card["id"])
-                usable.append(card["id"])
+                load_model(card.id)
+                usable.append(card.id)
             except CheckpointError as exc:
                 problem = str(exc)
             except Exception as exc:  # noqa: BLE001 — a broken model must never take the page down
-                log.error("unexpected error loading checkpoint %s", card["id"], exc_info=exc)
-                problem = error_message(exc, f"load {card['id']}")
+                log.error("unexpected error loading checkpoint %s", card.id, exc_info=exc)
+                problem = error_message(exc, f"load {card.id}")
         with cols[i % columns]:
             model_card(card, problem)
     return usable
+
+
+def show_evaluation(evaluation: dict | None, *, key: str, real: bool = False) -> None:
+    """A model's evaluation numbers next to the real-data level, or the hint to run `evaluate`.
+
+    `real`: the real pieces' own level (`real_vs_train` of an evaluated card), for a real-piece column."""
+    if not evaluation:
+        hint = REAL_NOT_EVALUATED_HINT if real else NOT_EVALUATED_HINT
+        st.info(hint, icon=":material/query_stats:")
+        return
+    if real:
+        rows = [{"metric": m.label, "real pieces": f"{v:.3g}", "ideal": "—" if m.ideal is None else f"{m.ideal:g}"}
+                for m in METRICS.values() if (v := real_value(evaluation, m.key)) is not None]
+        st.caption("Real test pieces against the training pieces: the level a perfect model would reach.")
+        if rows:
+            st.dataframe(rows, hide_index=True)
+        return
+    n, real_n, split = (evaluation.get("n_samples", "?"), evaluation.get("reference_pieces", "the"),
+                        evaluation.get("reference", "held-out"))
+    st.caption(f"{n} generated pieces against {real_n} real pieces ({split} split). 'real pieces' is what real music "
+               "reaches against the training pieces: the level a perfect model would reach.")
+    rows = summary_rows(evaluation)
+    if rows:
+        st.dataframe(rows, hide_index=True)
+    if evaluation.get("features"):
+        with st.expander("Feature by feature"):
+            st.plotly_chart(feature_overlap_figure(evaluation), key=f"{key}-features")

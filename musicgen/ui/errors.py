@@ -12,7 +12,7 @@ from typing import Callable, TypeVar
 import streamlit as st
 
 from musicgen.checkpoints import CheckpointError
-from musicgen.data import CorpusError
+from musicgen.corpora import CorpusError
 from musicgen.midi import MidiImportError
 from musicgen.sampling import SamplingError
 from musicgen.synth import SynthUnavailableError

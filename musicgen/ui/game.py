@@ -8,15 +8,18 @@ real held-out pieces (created the first time the page runs). The blinding rule o
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections import Counter
 
 import streamlit as st
 
 from musicgen import listening as L
-from musicgen.checkpoints import list_cards
+from musicgen.listening.schedule import trial_audio
 from musicgen.plots import piano_roll_figure
-from musicgen.ui.listening import PREPARE_FAILED, _open_store, participant_id, prepare, vote
+from musicgen.ui.cards import usable_cards
+from musicgen.ui.listening import PREPARE_FAILED, participant_id, prepare, vote
+from musicgen.ui.resources import open_vote_store
 
 log = logging.getLogger("musicgen.ui.game")
 
@@ -31,11 +34,11 @@ SCOPE = "game"
 def game_spec(study_id: str = GAME_STUDY) -> L.StudySpec | None:
     """An identify study of the shipped models (those trained on the most common corpus) and real
     pieces of that corpus; None if no usable model is installed."""
-    cards = [c for c in list_cards() if "error" not in c and c.get("training", {}).get("corpus")]
+    cards = list(usable_cards(lambda c: bool(c.corpus)).values())
     if not cards:
         return None
-    corpus = Counter(c["training"]["corpus"] for c in cards).most_common(1)[0][0]
-    models = sorted(c["id"] for c in cards if c["training"]["corpus"] == corpus)
+    corpus = Counter(c.corpus for c in cards).most_common(1)[0][0]
+    models = sorted(c.id for c in cards if c.corpus == corpus)
     return L.StudySpec.from_dict({
         "id": study_id, "kind": "identify", "title": "Human or AI?", "systems": [*models, L.REAL],
         "trials_per_participant": ROUNDS, "question": QUESTION, "corpus": corpus,
@@ -65,7 +68,7 @@ def ensure_game_study(store: L.VoteStore) -> L.StudySpec | None:
 
 @st.cache_resource(show_spinner=False, ttl=600)
 def _ensured(url: str) -> L.StudySpec | None:
-    return ensure_game_study(_open_store(url))
+    return ensure_game_study(open_vote_store(url))
 
 
 def game_study() -> L.StudySpec | None:
@@ -85,8 +88,6 @@ def game_study() -> L.StudySpec | None:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _clip_figure(system: str, seed: int, settings_json: str):
-    import json
-
     notes = L.clip_notes(system, seed, json.loads(settings_json))
     return piano_roll_figure(notes, title="What you heard, as a piano roll", height=280)
 
@@ -107,10 +108,6 @@ def show_reveal(store: L.VoteStore, token: str, number: int) -> None:
     st.markdown(f"**{about['title']}** — {_one_line(about['description'])}" if about["description"]
                 else f"**{about['title']}**")
     try:  # the vote is stored: the clip may be heard again next to its notes
-        import json
-
-        from musicgen.listening.schedule import trial_audio
-
         st.audio(trial_audio(store.get_trial(token))[0], format="audio/mpeg")
         st.plotly_chart(_clip_figure(v.system_a, v.seed_a, json.dumps(v.settings_a, sort_keys=True)))
     except Exception:  # noqa: BLE001 — the roll and the replay are a bonus; the game goes on without them

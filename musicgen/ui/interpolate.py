@@ -8,26 +8,24 @@ does the work and `vae_common.morph_clip` joins the steps. The last result lives
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
 import streamlit as st
 
-from musicgen.checkpoints import list_cards
-from musicgen.generate import heldout_piece
+from musicgen.card import Card
 from musicgen.midi import to_midi_bytes
 from musicgen.models import MODELS
 from musicgen.models.vae_common import morph_clip
-from musicgen.plots import piano_roll_figure
+from musicgen.plots import piano_roll_figure, shared_pitch_range
 from musicgen.sampling import TEMPERATURE_RANGE
 from musicgen.sequence import NoteSequence
+from musicgen.ui.cards import usable_cards
 from musicgen.ui.errors import attempt
-from musicgen.ui.generation import parse_upload, show_audio
-from musicgen.ui.resources import heldout_ids, load_model
+from musicgen.ui.resources import load_model
+from musicgen.ui.widgets import Piece, piece_input, seed_input, show_audio, source_choice
 
 INTERP_KEY = "interpolation_result"
 INTERP_SEED_KEY = "interp_seed"
-SOURCES = {"test": "A held-out piece", "file": "My MIDI file"}
 STEPS_RANGE = (2, 12)
 EXPLANATION = (
     "A variational autoencoder squeezes four bars of music into a short list of numbers (a point in its "
@@ -57,55 +55,31 @@ def can_interpolate(family: str | None) -> bool:
     return callable(getattr(MODELS.get(family or ""), "interpolate", None))
 
 
-def interp_cards() -> dict[str, dict]:
+def interp_cards() -> dict[str, Card]:
     """Usable cards of families that interpolate, by id."""
-    return {c["id"]: c for c in list_cards() if "error" not in c and can_interpolate(c.get("family"))}
+    return usable_cards(lambda c: can_interpolate(c.family))
 
 
-def _new_seed() -> None:
-    st.session_state[INTERP_SEED_KEY] = secrets.randbelow(2**32)  # never the global RNG
+def piece_controls(card: Card, which: str, default_index: int = 0) -> Piece | None:
+    """One of the two pieces (`which` is 'a' or 'b'); None until there is one with notes."""
+    source = source_choice("First piece" if which == "a" else "Second piece", key=f"interp_source_{which}")
+    piece = piece_input(card.corpus, source, piece_key=f"interp_piece_{which}", file_key=f"interp_file_{which}",
+                        index=default_index, upload_hint="Upload a .mid file; its opening is used.")
+    if piece is not None and len(piece.notes) == 0:
+        st.error(f"{piece.label} has no notes to interpolate from.")
+        return None
+    return piece
 
 
-def piece_controls(card: dict, which: str, default_index: int = 0) -> tuple[NoteSequence | None, str]:
-    """One of the two pieces (`which` is 'a' or 'b'): (the piece or None, its label)."""
-    title = "First piece" if which == "a" else "Second piece"
-    kind = st.radio(title, list(SOURCES), format_func=SOURCES.get, horizontal=True, key=f"interp_source_{which}")
-    if kind == "test":
-        corpus = card.get("training", {}).get("corpus", "")
-        ids = attempt("list the held-out pieces", heldout_ids, corpus)
-        if not ids:
-            if ids is not None:
-                st.error(f"{corpus} has no held-out pieces; upload a MIDI file instead.")
-            return None, ""
-        piece_id = st.selectbox("Held-out piece (never seen in training)", ids, index=default_index % len(ids),
-                                key=f"interp_piece_{which}")
-        return attempt("load the held-out piece", heldout_piece, corpus, piece_id), piece_id
-    uploaded = st.file_uploader("MIDI file", type=["mid", "midi"], key=f"interp_file_{which}")
-    upload = parse_upload(uploaded)
-    if upload is None:
-        if uploaded is None:
-            st.info("Upload a .mid file; its opening is used.")
-        return None, ""
-    if len(upload) == 0:
-        st.error(f"{uploaded.name} has no notes to interpolate from.")
-        return None, ""
-    st.caption(f"Read {len(upload)} notes, {upload.duration:.1f} s from {uploaded.name}.")
-    return upload, uploaded.name
-
-
-def settings_controls(card: dict) -> InterpSettings:
+def settings_controls(card: Card) -> InterpSettings:
     lo, hi = STEPS_RANGE
     steps = st.slider("Steps (both pieces included)", lo, hi, 5, key="interp_steps")
-    defaults = card.get("sampling", {}).get("defaults", {})
     with st.expander("Temperature and seed"):
         t_lo, t_hi = TEMPERATURE_RANGE
-        temperature = st.slider("Temperature", t_lo, t_hi, float(defaults.get("temperature") or 1.0), step=0.05,
-                                key="interp_temperature", help=card.get("sampling", {}).get("temperature_meaning"))
-        st.session_state.setdefault(INTERP_SEED_KEY, 0)
-        seed = st.number_input("Seed", 0, 2**32 - 1, step=1, key=INTERP_SEED_KEY,
-                               help="The same seed and settings always give the same notes.")
-        st.button("New seed", on_click=_new_seed, icon=":material/casino:", key="interp_new_seed")
-    return InterpSettings(steps=int(steps), temperature=float(temperature), seed=int(seed))
+        temperature = st.slider("Temperature", t_lo, t_hi, float(card.sampling.defaults.temperature or 1.0),
+                                step=0.05, key="interp_temperature", help=card.sampling.temperature_meaning or None)
+        seed = seed_input(INTERP_SEED_KEY)
+    return InterpSettings(steps=int(steps), temperature=float(temperature), seed=seed)
 
 
 def run_interpolation(model_id: str, a: NoteSequence, b: NoteSequence,
@@ -116,19 +90,14 @@ def run_interpolation(model_id: str, a: NoteSequence, b: NoteSequence,
     return steps, morph_clip(steps, window_seconds=window)
 
 
-def interpolate_into_state(model_id: str, a: NoteSequence, b: NoteSequence, labels: tuple[str, str],
-                           settings: InterpSettings) -> None:
+def interpolate_into_state(model_id: str, a: Piece, b: Piece, settings: InterpSettings) -> None:
+    labels = (a.label, b.label)
     with st.spinner(f"Walking from {labels[0]} to {labels[1]}…"):
-        result = attempt("interpolate", run_interpolation, model_id, a, b, settings)
+        result = attempt("interpolate", run_interpolation, model_id, a.notes, b.notes, settings)
     if result is not None:
         steps, morph = result
         st.session_state[INTERP_KEY] = InterpView(model=model_id, labels=labels, settings=settings,
                                                   steps=tuple(steps), morph=morph)
-
-
-def _pitch_range(*seqs: NoteSequence) -> tuple[int, int] | None:
-    pitches = [n.pitch for s in seqs for n in s.notes]
-    return (max(0, min(pitches) - 2), min(127, max(pitches) + 2)) if pitches else None
 
 
 def show_interpolation(view: InterpView) -> None:
@@ -142,7 +111,7 @@ def show_interpolation(view: InterpView) -> None:
                     key="interp_morph")
     st.download_button("Download the morph as MIDI", to_midi_bytes(view.morph), f"morph-seed{s.seed}.mid",
                        "audio/midi", on_click="ignore", icon=":material/download:")
-    pitch_range = _pitch_range(*view.steps)
+    pitch_range = shared_pitch_range(view.steps)
     time_range = (0.0, max(max((q.duration for q in view.steps), default=0.0), 1e-3) * 1.01)
     for i, seq in enumerate(view.steps):
         alpha = seq.meta_dict().get("alpha", "")
@@ -150,9 +119,3 @@ def show_interpolation(view: InterpView) -> None:
         show_audio(seq)
         st.plotly_chart(piano_roll_figure(seq, title=f"Step {i + 1}: {len(seq)} notes", time_range=time_range,
                                           pitch_range=pitch_range), key=f"interp_step_{i}")
-
-
-# The names `musicgen.ui` exports (lazily) for the page.
-INTERP_EXPLANATION = EXPLANATION
-interp_piece_controls = piece_controls
-interp_settings = settings_controls

@@ -15,6 +15,7 @@ import streamlit as st
 
 from musicgen import listening as L
 from musicgen.listening.schema import MAX_COMMENT
+from musicgen.ui.resources import open_vote_store
 
 log = logging.getLogger("musicgen.ui.listening")
 
@@ -32,14 +33,9 @@ VOTED_KEY = "listening_voted_tokens"  # tokens whose vote this session stored (a
 PREPARE_FAILED = object()
 
 
-@st.cache_resource(show_spinner=False)
-def _open_store(url: str) -> L.VoteStore:
-    return L.open_store(url)
-
-
 def vote_store() -> L.VoteStore:
     """The process's store ($MUSICGEN_DB_URL, else the SQLite file under $MUSICGEN_DATA), opened once."""
-    return _open_store(L.default_db_url())
+    return open_vote_store(L.default_db_url())
 
 
 def participant_store() -> L.VoteStore | None:

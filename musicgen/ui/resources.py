@@ -1,49 +1,41 @@
-"""Cached resources: models (`st.cache_resource`), held-out pieces and rendered audio (`st.cache_data`)."""
+"""Process-wide resources for the app: models, held-out piece lists, rendered audio, the vote store.
+
+Every page goes through this module, so importing it also sets the process's torch settings once
+(`runtime.configure("sample")`: models never toggle them). Models come from `systems.load_system_model`,
+the one per-process model cache (shared with every session and caller); here it only gets a spinner.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from musicgen.checkpoints import CARD, HISTORY, WEIGHTS, LoadedCheckpoint, checkpoints_dir, load_checkpoint
-from musicgen.generate import heldout_piece_ids
-from musicgen.sequence import NoteSequence
+from musicgen import runtime, systems
 from musicgen.audio import encode_wav
+from musicgen.checkpoints import LoadedCheckpoint
+from musicgen.sequence import NoteSequence
 from musicgen.synth import render_for_browser, resolve_soundfont
+
+if TYPE_CHECKING:  # the listening package pulls in SQLAlchemy and scipy (~0.7 s): only its pages import it
+    from musicgen.listening import VoteStore
+
+runtime.configure("sample")
 
 SAMPLE_RATE = 22050
 
 
-def _stamp(folder: Path) -> tuple:
-    """Size and modification time of the checkpoint files: a retrained checkpoint is a new cache key."""
-    out = []
-    for name in (CARD, WEIGHTS, HISTORY):
-        try:
-            st_ = (folder / name).stat()
-            out.append((name, st_.st_size, st_.st_mtime_ns))
-        except OSError:
-            out.append((name, None, None))
-    return tuple(out)
-
-
-@st.cache_resource(show_spinner="Loading the model…", max_entries=16)
-def _load_folder(folder: str, stamp: tuple) -> LoadedCheckpoint:  # noqa: ARG001 (stamp is the cache key)
-    return load_checkpoint(Path(folder))
-
-
 def load_model(checkpoint_id: str) -> LoadedCheckpoint:
     """The checkpoint, loaded once per process and shared by every session (raises CheckpointError)."""
-    folder = checkpoints_dir() / checkpoint_id
-    if not folder.is_dir():
-        return load_checkpoint(checkpoint_id)  # raises with the list of known ids
-    return _load_folder(str(folder.resolve()), _stamp(folder))
+    with st.spinner("Loading the model…"):
+        return systems.load_system_model(checkpoint_id)
 
 
 @st.cache_data(show_spinner="Reading the held-out pieces…", max_entries=8)
 def heldout_ids(corpus: str) -> list[str]:
-    return heldout_piece_ids(corpus)
+    """The corpus's held-out (test) piece ids, in split order (raises CorpusError)."""
+    return systems.heldout_ids(corpus)
 
 
 def sequence_key(seq: NoteSequence) -> str:
@@ -63,3 +55,11 @@ def audio_bytes(seq: NoteSequence, fmt: str = "ogg", sample_rate: int = SAMPLE_R
     if fmt not in ("ogg", "wav"):
         raise ValueError(f"audio format must be 'ogg' or 'wav', not {fmt!r}")
     return _render(seq, fmt, sample_rate, str(resolve_soundfont()))
+
+
+@st.cache_resource(show_spinner=False)
+def open_vote_store(url: str) -> VoteStore:
+    """The vote store at `url`, opened once per process."""
+    from musicgen import listening  # imported here: only the listening pages pay for SQLAlchemy and scipy
+
+    return listening.open_store(url)

@@ -14,6 +14,7 @@ import streamlit as st
 
 from musicgen import listening as L
 from musicgen.checkpoints import list_cards
+from musicgen.listening.clips import study_corpus
 from musicgen.listening.study import DEFAULT_QUESTIONS
 from musicgen.plots_listening import (
     identification_figure,
@@ -22,6 +23,7 @@ from musicgen.plots_listening import (
     win_matrix_figure,
 )
 from musicgen.sampling import TEMPERATURE_RANGE
+from musicgen.ui.cards import usable_cards
 from musicgen.ui.errors import attempt
 from musicgen.ui.listening import DEFAULT_CONSENT
 
@@ -69,16 +71,14 @@ def _check_and_save(store: L.VoteStore, spec: L.StudySpec, replace: bool) -> L.S
     missing = spec.missing_checkpoints()
     if missing:
         raise ValueError(f"no checkpoint named {', '.join(missing)} (installed: "
-                         f"{', '.join(c['id'] for c in list_cards()) or 'none'})")
+                         f"{', '.join(c.id for c in list_cards()) or 'none'})")
     if L.REAL in spec.systems:
-        from musicgen.listening.clips import study_corpus
-
         study_corpus(spec)  # raises when the models disagree on their corpus and `corpus` is unset
     return store.save_study(spec, replace=replace)
 
 
 def _new_study_form(store: L.VoteStore) -> None:
-    cards = {c["id"]: c for c in list_cards() if "error" not in c}
+    cards = usable_cards()
     with st.form("new_study", clear_on_submit=False):
         sid = st.text_input("Study id (goes into the participant link)", placeholder="bach-spring",
                             help="1–64 characters: a–z, 0–9, '-' or '_'.")
@@ -86,9 +86,9 @@ def _new_study_form(store: L.VoteStore) -> None:
         kind = st.radio("Kind", ["pair", "identify"], horizontal=True, format_func={
             "pair": "Pairs: A or B?", "identify": "One clip: person or machine? (needs real pieces)"}.get)
         models = st.multiselect("Models", list(cards), default=list(cards)[:2],
-                                format_func=lambda c: f"{cards[c].get('title') or c} ({c})")
+                                format_func=lambda c: f"{cards[c].display_title} ({c})")
         real = st.checkbox("Include real held-out pieces (“real”)", value=True)
-        corpora = sorted({c.get("training", {}).get("corpus") for c in cards.values()} - {None})
+        corpora = sorted({c.corpus for c in cards.values() if c.corpus})
         corpus = st.selectbox("Real pieces from", [None, *corpora],
                               format_func=lambda c: c or "the corpus the models were trained on")
         seconds = st.slider("Clip length (seconds)", 5, 60, 20)

@@ -6,26 +6,24 @@ The last result lives in `st.session_state[PUSH_KEY]` so reruns (a download clic
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from musicgen.checkpoints import list_cards
-from musicgen.generate import heldout_piece
+from musicgen.card import Card
 from musicgen.midi import to_midi_bytes
-from musicgen.plots import TEMPLATE, piano_roll_figure
+from musicgen.plots import TEMPLATE, piano_roll_figure, shared_pitch_range
 from musicgen.sampling import TEMPERATURE_RANGE
 from musicgen.sequence import NoteSequence
+from musicgen.ui.cards import usable_cards
 from musicgen.ui.errors import attempt
-from musicgen.ui.generation import parse_upload, show_audio
-from musicgen.ui.resources import heldout_ids, load_model
+from musicgen.ui.resources import load_model
+from musicgen.ui.widgets import Piece, piece_input, seed_input, show_audio, source_choice
 
 FAMILY = "classifier-ascent"
 PUSH_KEY = "style_push_result"
 PUSH_SEED_KEY = "push_seed"
-SOURCES = {"test": "A held-out piece", "file": "My MIDI file"}
 BEFORE_COLOR, AFTER_COLOR = "#7f8c9b", "#e4572e"
 EXPLANATION = (
     "A classifier learned to tell composers apart. Here it is run backwards: the piece's piano roll is "
@@ -51,58 +49,38 @@ class PushView:
     result: object  # musicgen.models.classifier_ascent.PushResult
 
 
-def push_cards() -> dict[str, dict]:
+def push_cards() -> dict[str, Card]:
     """Usable cards of the classifier-ascent family, by id."""
-    return {c["id"]: c for c in list_cards() if "error" not in c and c.get("family") == FAMILY}
+    return usable_cards(lambda c: c.family == FAMILY)
 
 
-def _new_seed() -> None:
-    st.session_state[PUSH_SEED_KEY] = secrets.randbelow(2**32)  # never the global RNG
+def piece_controls(card: Card) -> Piece | None:
+    """The piece to push (a held-out piece of the model's corpus, or an upload); None until there is one."""
+    source = source_choice("Piece", key="push_source")
+    return piece_input(card.corpus, source, piece_key="push_piece", file_key="push_file",
+                       heldout_label="Held-out piece (the classifier never saw it)",
+                       upload_hint="Upload a .mid file to push it toward a composer.")
 
 
-def piece_controls(card: dict) -> tuple[NoteSequence | None, str]:
-    """(the piece to push or None, its label); says why when there is none yet."""
-    kind = st.radio("Piece", list(SOURCES), format_func=SOURCES.get, horizontal=True, key="push_source")
-    if kind == "test":
-        corpus = card.get("training", {}).get("corpus", "")
-        ids = attempt("list the held-out pieces", heldout_ids, corpus)
-        if not ids:
-            if ids is not None:
-                st.error(f"{corpus} has no held-out pieces; upload a MIDI file instead.")
-            return None, ""
-        piece_id = st.selectbox("Held-out piece (the classifier never saw it)", ids, key="push_piece")
-        return attempt("load the held-out piece", heldout_piece, corpus, piece_id), piece_id
-    uploaded = st.file_uploader("MIDI file", type=["mid", "midi"], key="push_file")
-    upload = parse_upload(uploaded)
-    if upload is None:
-        if uploaded is None:
-            st.info("Upload a .mid file to push it toward a composer.")
-        return None, ""
-    st.caption(f"Read {len(upload)} notes, {upload.duration:.1f} s from {uploaded.name}.")
-    return upload, uploaded.name
-
-
-def settings_controls(card: dict) -> PushSettings:
-    config = card.get("model_config", {})
+def settings_controls(card: Card) -> PushSettings:
+    config = card.model_config
     composers = list(config.get("composers") or [])
-    defaults = card.get("sampling", {}).get("defaults", {})
-    default_target = defaults.get("target") or config.get("default_target")
+    defaults = card.sampling.defaults
+    default_target = defaults.extra.get("target") or config.get("default_target")
     index = composers.index(default_target) if default_target in composers else 0
     target = st.selectbox("Push toward", composers, index=index, key="push_target", format_func=str.title)
-    strength = st.slider("Strength", 0.0, 5.0, float(defaults.get("strength") or 1.0), step=0.25, key="push_strength",
+    strength = st.slider("Strength", 0.0, 5.0, float(defaults.extra.get("strength") or 1.0), step=0.25,
+                         key="push_strength",
                          help="How much the classifier's opinion counts against staying close to the original.")
     seconds = st.slider("Length (seconds)", 5.0, 60.0, 30.0, step=5.0, key="push_seconds",
                         help="The opening of the piece that is pushed.")
     with st.expander("Noise and seed"):
         lo, hi = TEMPERATURE_RANGE
-        temperature = st.slider("Temperature", lo, hi, float(defaults.get("temperature") or 1.0), step=0.05,
-                                key="push_temperature", help=card.get("sampling", {}).get("temperature_meaning"))
-        st.session_state.setdefault(PUSH_SEED_KEY, 0)
-        seed = st.number_input("Seed", 0, 2**32 - 1, step=1, key=PUSH_SEED_KEY,
-                               help="The same seed and settings always give the same notes.")
-        st.button("New seed", on_click=_new_seed, icon=":material/casino:", key="push_new_seed")
+        temperature = st.slider("Temperature", lo, hi, float(defaults.temperature or 1.0), step=0.05,
+                                key="push_temperature", help=card.sampling.temperature_meaning or None)
+        seed = seed_input(PUSH_SEED_KEY)
     return PushSettings(target=target, strength=float(strength), seconds=float(seconds),
-                        temperature=float(temperature), seed=int(seed))
+                        temperature=float(temperature), seed=seed)
 
 
 def run_push(model_id: str, piece: NoteSequence, settings: PushSettings):
@@ -111,11 +89,11 @@ def run_push(model_id: str, piece: NoteSequence, settings: PushSettings):
                       seed=settings.seed, length=f"{settings.seconds:g}s")
 
 
-def push_into_state(model_id: str, piece: NoteSequence, label: str, settings: PushSettings) -> None:
+def push_into_state(model_id: str, piece: Piece, settings: PushSettings) -> None:
     with st.spinner(f"Pushing toward {settings.target.title()}…"):
-        result = attempt("push the piece", run_push, model_id, piece, settings)
+        result = attempt("push the piece", run_push, model_id, piece.notes, settings)
     if result is not None:
-        st.session_state[PUSH_KEY] = PushView(model=model_id, piece=label, settings=settings, result=result)
+        st.session_state[PUSH_KEY] = PushView(model=model_id, piece=piece.label, settings=settings, result=result)
 
 
 def probability_figure(result, title: str = "What the classifier thinks") -> go.Figure:
@@ -130,11 +108,6 @@ def probability_figure(result, title: str = "What the classifier thinks") -> go.
     return fig
 
 
-def _pitch_range(*seqs: NoteSequence) -> tuple[int, int] | None:
-    pitches = [n.pitch for s in seqs for n in s.notes]
-    return (max(0, min(pitches) - 2), min(127, max(pitches) + 2)) if pitches else None
-
-
 def show_push(view: PushView) -> None:
     r, s = view.result, view.settings
     target = r.target.title()
@@ -145,7 +118,7 @@ def show_push(view: PushView) -> None:
                f"back to notes). {len(r.source)} notes before, {len(r.after)} after.")
     st.plotly_chart(probability_figure(r), key="push_probs")
     time_range = (0.0, max(r.source.duration, r.after.duration, 1e-3) * 1.01)
-    pitch_range = _pitch_range(r.source, r.after)
+    pitch_range = shared_pitch_range([r.source, r.after])
     for label, seq, key in (("Before", r.source, "push_before"), ("After", r.after, "push_after")):
         st.markdown(f"**{label}**")
         show_audio(seq)

@@ -1,22 +1,20 @@
 """The Training page's parts: every checkpoint's loss history, how it was made, its evaluation,
 overlays of several checkpoints, and hyperparameter sweeps (`history["sweep"]`).
 
-Histories are read straight from `history.json` (no weights are loaded), so a checkpoint whose weights
+Histories are read straight from `history.json` (`checkpoints.read_history`; no weights are loaded), so a checkpoint whose weights
 are broken still shows how it trained. Nothing here knows a model family: every key containing "loss"
 is a curve (GAN g_loss/d_loss and VAE recon_loss/kl_loss come out together on one chart).
 """
 
 from __future__ import annotations
 
-import json
-
 import streamlit as st
 
-from musicgen.checkpoints import HISTORY, checkpoints_dir
+from musicgen.card import Card
+from musicgen.checkpoints import BrokenCheckpoint
 from musicgen.plots import adversarial_figure, has_adversarial_stats, loss_curve_figure, overlay_loss_figure
 from musicgen.plots_metrics import sweep_figure, sweep_rows, sweep_runs
-from musicgen.ui.cards import FAMILY_WORDS, _number, corpus_name, duration_words
-from musicgen.ui.compare import show_evaluation
+from musicgen.ui.cards import corpus_name, duration_words, family_words, number_words, show_evaluation, split_words
 
 X_LABELS = {"step": "Training steps", "seconds": "Wall-clock seconds"}
 LOSS_WORDS = {  # what each line means, for the caption under a chart (unknown keys show as themselves)
@@ -33,18 +31,6 @@ def x_axis_control() -> str:
     x = st.segmented_control("Plot against", list(X_LABELS), format_func=X_LABELS.get, default="step",
                              required=True, key="training_x")
     return x or "step"
-
-
-def read_history(checkpoint_id: str) -> dict:
-    """`checkpoints/<id>/history.json`; a missing or broken file gives no records and an `error`."""
-    path = checkpoints_dir() / checkpoint_id / HISTORY
-    if not path.exists():
-        return {"records": [], "error": f"{path.name} is missing"}
-    try:
-        history = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return {"records": [], "error": f"{path.name} cannot be read ({type(exc).__name__})"}
-    return history if isinstance(history, dict) else {"records": [], "error": f"{path.name} is not an object"}
 
 
 def loss_keys(histories: list[dict], *, sweeps: bool = False) -> list[str]:
@@ -77,19 +63,21 @@ def overlay_section(histories: dict[str, dict], x: str) -> None:
     st.plotly_chart(fig, key="overlay-chart")
 
 
-def _facts(card: dict) -> str:
-    t = card.get("training", {})
-    split = t.get("split_sizes")
-    pieces = " / ".join(str(split.get(k, "?")) for k in ("train", "valid", "test")) if isinstance(split, dict) else "—"
+def _facts(card: Card) -> str:
+    t = card.training
+
+    def maybe(value) -> str:
+        return "—" if value is None else number_words(value)
+
     rows = [
-        ("Preset", f"`{t['preset']}`" if t.get("preset") else "—"),
-        ("Data", corpus_name(t.get("corpus", ""))),
-        ("Pieces train / valid / test", pieces),
-        ("Steps", _number(t.get("steps", "—"))),
-        ("Epochs", _number(t.get("epochs", "—"))),
-        ("Training time", f"{duration_words(t.get('seconds'))} on {t.get('device', '?')}"),
-        ("Final validation loss", _number(t.get("final_valid_loss", "—"))),
-        ("Held-out NLL per token", _number(t.get("test_nll_per_token", "—"))),
+        ("Preset", f"`{t.preset}`" if t.preset else "—"),
+        ("Data", corpus_name(t.corpus)),
+        ("Pieces train / valid / test", split_words(t.split_sizes) if t.split_sizes else "—"),
+        ("Steps", number_words(t.steps)),
+        ("Epochs", number_words(t.epochs)),
+        ("Training time", f"{duration_words(t.seconds)} on {t.device}"),
+        ("Final validation loss", maybe(t.final_valid_loss)),
+        ("Held-out NLL per token", maybe(t.test_nll_per_token)),
     ]
     return "| How it was made | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
 
@@ -103,15 +91,16 @@ def sweep_section(cid: str, history: dict, x: str) -> None:
     st.dataframe(sweep_rows(history, key or keys[0]), hide_index=True)
 
 
-def checkpoint_panel(card: dict, history: dict, x: str) -> None:
-    """One checkpoint: its loss curves, how it was made, its evaluation and any sweep."""
-    cid = card["id"]
+def checkpoint_panel(card: Card | BrokenCheckpoint, history: dict, x: str) -> None:
+    """One checkpoint: its loss curves, how it was made, its evaluation and any sweep. A checkpoint whose
+    card cannot be read shows why, and its curves if its history is readable."""
+    cid = card.id
+    broken = isinstance(card, BrokenCheckpoint)
     with st.container(border=True):
-        st.subheader(card.get("title") or cid, anchor=False)
-        family = FAMILY_WORDS.get(card.get("family", ""), card.get("family") or "unknown model")
-        st.caption(f"`{cid}` · {family}")
-        if card.get("error"):
-            st.warning(f"This checkpoint cannot be used right now. {card['error']}", icon=":material/warning:")
+        st.subheader(cid if broken else card.display_title, anchor=False)
+        st.caption(f"`{cid}` · {family_words('' if broken else card.family)}")
+        if broken:
+            st.warning(f"This checkpoint cannot be used right now. {card.error}", icon=":material/warning:")
         if history.get("error"):
             st.warning(f"No training history: {history['error']}.", icon=":material/warning:")
         chart_col, facts_col = st.columns([3, 2])
@@ -126,13 +115,13 @@ def checkpoint_panel(card: dict, history: dict, x: str) -> None:
                 st.caption("Adversarial training has no loss that falls steadily: a critic sure of both "
                            "(P(real) near 1 on real and near 0 on generated) is winning and teaching the "
                            "generator little; a spread near 0 means every sample looks the same.")
-        with facts_col:
-            st.markdown(_facts(card))
-            config = card.get("training", {}).get("train_config")
-            if config:
-                with st.expander("Training configuration"):
-                    st.json(config, expanded=True)
-        st.markdown("**Evaluation against real music**")
-        show_evaluation(card.get("evaluation"), key=f"train-eval-{cid}")
+        if not broken:
+            with facts_col:
+                st.markdown(_facts(card))
+                if card.training.train_config:
+                    with st.expander("Training configuration"):
+                        st.json(card.training.train_config, expanded=True)
+            st.markdown("**Evaluation against real music**")
+            show_evaluation(card.evaluation, key=f"train-eval-{cid}")
         if sweep_runs(history):
             sweep_section(cid, history, x)
