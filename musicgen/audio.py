@@ -115,7 +115,7 @@ def match_clips(
 
 
 def _encode(clip: Clip, format: str, subtype: str, **kwargs) -> bytes:
-    import soundfile
+    import soundfile  # loads libsndfile: only when audio is encoded
 
     out = io.BytesIO()
     with soundfile.SoundFile(

@@ -7,6 +7,7 @@ after the file's SHA-256 is checked against the card.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -17,13 +18,12 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save_file
 
+from musicgen.card import CARD_SCHEMA, Card, CardError, RepresentationSpec, parse_card
 from musicgen.models import MODELS, MusicModel, build_model
 from musicgen.representations import representation_from_card
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = CARD_SCHEMA
 CARD, WEIGHTS, HISTORY = "card.json", "model.safetensors", "history.json"
-REQUIRED_CARD_FIELDS = ("format_version", "id", "system", "family", "model_config", "representation",
-                        "weights_sha256")
 
 
 class CheckpointError(RuntimeError):
@@ -36,13 +36,20 @@ def checkpoints_dir() -> Path:
 
 @dataclass(frozen=True)
 class LoadedCheckpoint:
-    card: dict
+    card: Card
     model: MusicModel
     history: dict
 
     @property
     def id(self) -> str:
-        return self.card["id"]
+        return self.card.id
+
+
+@dataclass(frozen=True)
+class BrokenCheckpoint:
+    """A checkpoint folder whose card cannot be read: listed with the reason, never loaded."""
+    id: str
+    error: str
 
 
 def sha256_file(path: Path) -> str:
@@ -53,37 +60,48 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def save_checkpoint(model: MusicModel, card: dict, history: dict, folder: Path) -> Path:
+def _write_card(card: Card, folder: Path) -> Path:
+    """Atomically (temp file + rename in the same folder): a reader never sees half a card."""
+    path = folder / CARD
+    tmp = path.with_name(f".{CARD}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(card.to_dict(), indent=2, sort_keys=False, allow_nan=False) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def save_checkpoint(model: MusicModel, card: Card, history: dict, folder: Path) -> Path:
+    """Weights, then the card (with the weights' hash and the model's own config), then the history."""
     folder.mkdir(parents=True, exist_ok=True)
     weights = folder / WEIGHTS
     save_file(model.inference_state_dict(), str(weights), metadata={"format": "pt"})
-    card = {**card, "format_version": FORMAT_VERSION, "family": model.family,
-            "model_config": {k: v for k, v in model.config_dict().items() if k != "vocab_size"},
-            "representation": {"name": model.representation.name, "config": model.representation.to_json(),
-                               "vocab_size": model.representation.vocab_size},
-            "weights_sha256": sha256_file(weights), "weights_bytes": weights.stat().st_size}
-    (folder / CARD).write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
+    card = dataclasses.replace(
+        card, format_version=FORMAT_VERSION, family=model.family,
+        model_config={k: v for k, v in model.config_dict().items() if k != "vocab_size"},
+        representation=RepresentationSpec(name=model.representation.name, config=model.representation.to_json(),
+                                          vocab_size=model.representation.vocab_size),
+        weights_sha256=sha256_file(weights), weights_bytes=weights.stat().st_size)
+    _write_card(card, folder)
     (folder / HISTORY).write_text(json.dumps(history) + "\n")
     return folder
 
 
-def read_card(folder: Path) -> dict:
+def read_card(folder: Path) -> Card:
+    """The folder's card, parsed, migrated and checked (raises CheckpointError with the fix)."""
     path = folder / CARD
     if not path.exists():
         raise CheckpointError(f"{path}: card.json is missing; retrain with `python -m musicgen train {folder.name}`")
     try:
-        card = json.loads(path.read_text())
+        doc = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise CheckpointError(f"{path}: not valid JSON ({e}); restore it from git or retrain") from None
-    missing = [k for k in REQUIRED_CARD_FIELDS if k not in card]
-    if missing:
-        raise CheckpointError(f"{path}: card lacks {', '.join(missing)}; restore it from git or retrain")
-    if card["format_version"] != FORMAT_VERSION:
-        raise CheckpointError(f"{path}: format version {card['format_version']} but this musicgen reads "
-                              f"{FORMAT_VERSION}; retrain with `python -m musicgen train {folder.name}`")
-    if card["family"] not in MODELS:
-        raise CheckpointError(f"{path}: unknown model family {card['family']!r}; update musicgen")
-    return card
+    family = MODELS.get(doc.get("family")) if isinstance(doc, dict) else None
+    if isinstance(doc, dict) and "family" in doc and family is None:
+        raise CheckpointError(f"{path}: unknown model family {doc['family']!r}; update musicgen")
+    try:
+        return parse_card(doc, where=str(path), accepts_primer_default=getattr(family, "accepts_primer", True))
+    except CardError as e:
+        raise CheckpointError(f"{e}; restore it from git or retrain with `python -m musicgen train {folder.name}`") \
+            from None
 
 
 def load_checkpoint(id_or_path: str | Path) -> LoadedCheckpoint:
@@ -99,31 +117,26 @@ def load_checkpoint(id_or_path: str | Path) -> LoadedCheckpoint:
         raise CheckpointError(f"{weights}: weights file is missing; restore it (git lfs/git checkout) or retrain")
     data = weights.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    if digest != card["weights_sha256"]:
+    if digest != card.weights_sha256:
         raise CheckpointError(f"{weights}: SHA-256 does not match card.json (file truncated or replaced: "
                               f"{len(data)} bytes); restore it from git or retrain")
     try:
         state = load_safetensors_bytes(data)
-        rep = representation_from_card(card["representation"]["name"], card["representation"]["config"])
-        model = build_model(card["family"], card["model_config"], rep)
+        rep = representation_from_card(card.representation.name, card.representation.config)
+        model = build_model(card.family, card.model_config, rep)
         model.load_inference_state_dict(state)
     except (SafetensorError, RuntimeError, ValueError, KeyError, TypeError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise CheckpointError(f"{folder}: weights do not fit the card's model ({first}); retrain") from None
     model.eval()
-    history_path = folder / HISTORY
-    try:
-        history = json.loads(history_path.read_text()) if history_path.exists() else {"records": []}
-    except json.JSONDecodeError:
-        history = {"records": [], "error": f"{history_path.name} is not valid JSON"}
-    return LoadedCheckpoint(card=card, model=model, history=history)
+    return LoadedCheckpoint(card=card, model=model, history=read_history(folder))
 
 
 def update_card_evaluation(id_or_path: str | Path, evaluation: dict) -> Path:
     """Replace only the card's `evaluation` field, atomically (temp file + rename in the same folder).
 
-    Every other field keeps its value, its place and its formatting (the card is rewritten the way
-    `save_checkpoint` writes it), so the weights hash and the rest of the card stay valid.
+    Every other field keeps its value (the card is rewritten the way `save_checkpoint` writes it, in the
+    current schema), so the weights hash and the rest of the card stay valid.
     """
     folder = Path(id_or_path)
     if not folder.is_dir():
@@ -132,13 +145,8 @@ def update_card_evaluation(id_or_path: str | Path, evaluation: dict) -> Path:
     try:
         json.dumps(evaluation, allow_nan=False)
     except ValueError as e:
-        raise ValueError(f"evaluation for {card['id']} is not plain JSON ({e}); use null for missing numbers") from None
-    card["evaluation"] = evaluation  # dicts keep insertion order: an existing field stays where it was
-    path = folder / CARD
-    tmp = path.with_name(f".{CARD}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
-    os.replace(tmp, path)
-    return path
+        raise ValueError(f"evaluation for {card.id} is not plain JSON ({e}); use null for missing numbers") from None
+    return _write_card(dataclasses.replace(card, evaluation=evaluation), folder)
 
 
 def list_checkpoint_ids() -> list[str]:
@@ -148,12 +156,27 @@ def list_checkpoint_ids() -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / CARD).exists())
 
 
-def list_cards() -> list[dict]:
-    """Every readable card (broken ones are reported with an `error` key instead of raising)."""
-    cards = []
+def list_cards() -> list[Card | BrokenCheckpoint]:
+    """Every checkpoint's card; one that cannot be read is a BrokenCheckpoint with the reason, not an exception."""
+    cards: list[Card | BrokenCheckpoint] = []
     for cid in list_checkpoint_ids():
         try:
             cards.append(read_card(checkpoints_dir() / cid))
         except CheckpointError as e:
-            cards.append({"id": cid, "error": str(e)})
+            cards.append(BrokenCheckpoint(id=cid, error=str(e)))
     return cards
+
+
+def read_history(folder_or_id: str | Path) -> dict:
+    """A checkpoint's loss curves (history.json); a missing or broken file gives no records and says why."""
+    folder = Path(folder_or_id)
+    if not folder.is_dir():
+        folder = checkpoints_dir() / str(folder_or_id)
+    path = folder / HISTORY
+    if not path.exists():
+        return {"records": [], "error": f"{path.name} is missing"}
+    try:
+        history = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return {"records": [], "error": f"{path.name} cannot be read ({type(exc).__name__})"}
+    return history if isinstance(history, dict) else {"records": [], "error": f"{path.name} is not an object"}

@@ -18,55 +18,52 @@ class UsageError(Exception):
     """A one-line message for the user; exit code 2."""
 
 
+# Commands import their modules when they run: torch, music21 and the models take seconds to import,
+# and `list` / `--help` should answer at once.
 def _cmd_list(args) -> int:
-    from musicgen.checkpoints import list_cards
+    from musicgen.checkpoints import BrokenCheckpoint, list_cards
 
     cards = list_cards()
     if args.ids:
         for c in cards:
-            print(c["id"])
+            print(c.id)
         return 0
     if not cards:
         print("no checkpoints found; train one with `python -m musicgen train A-lstm`")
     for c in cards:
-        if "error" in c:
-            print(f"{c['id']:<12} BROKEN  {c['error']}")
+        if isinstance(c, BrokenCheckpoint):
+            print(f"{c.id:<12} BROKEN  {c.error}")
             continue
-        tr = c.get("training", {})
-        nll = tr.get("test_nll_per_token")
+        nll = c.training.test_nll_per_token
         nll_text = f"test NLL {nll:.3f}/token" if isinstance(nll, (int, float)) else ""
-        print(f"{c['id']:<12} {c.get('title', ''):<28} {c['family']:<8} {tr.get('corpus', '')} {nll_text}")
+        print(f"{c.id:<12} {c.title:<28} {c.family:<8} {c.corpus} {nll_text}")
     return 0
 
 
+def _sampling_process() -> None:
+    """Commands that make clips set the process's torch profile first (`runtime.py`); `train` sets its own."""
+    from musicgen import runtime
+
+    runtime.configure("sample")
+
+
 def _cmd_generate(args) -> int:
-    from musicgen.checkpoints import CheckpointError, load_checkpoint
-    from musicgen.generate import Request, generate, opening, resolve_primer
+    _sampling_process()
+    from musicgen.checkpoints import CheckpointError
+    from musicgen.corpora import CorpusError
     from musicgen.midi import MidiImportError, load_midi, save_midi
     from musicgen.sampling import SamplingError
+    from musicgen.systems import Request, UnknownSystemError, make_clip
 
     request = Request(model=args.model, seed=args.seed, temperature=args.temperature, length=args.length,
                       top_k=args.top_k, top_p=args.top_p, primer=args.primer, primer_seconds=args.primer_seconds)
-    try:
-        request.validate()
-    except SamplingError as e:
-        raise UsageError(str(e)) from None
-    try:
-        checkpoint = load_checkpoint(args.model)
-    except CheckpointError as e:
-        raise UsageError(str(e)) from None
-    primer = None
-    if args.primer:
-        try:
-            kind, _, ref = args.primer.partition(":")
-            if kind == "file":
-                primer = opening(load_midi(ref), args.primer_seconds)
-            else:
-                primer = resolve_primer(request, checkpoint.card["training"]["corpus"])
-        except (MidiImportError, ValueError) as e:
-            raise UsageError(str(e)) from None
     started = time.perf_counter()
-    seq = generate(checkpoint, request, primer=primer)
+    try:
+        kind, _, ref = (args.primer or "").partition(":")
+        upload = load_midi(ref) if kind == "file" else None
+        seq = make_clip(request, upload=upload)
+    except (SamplingError, CheckpointError, UnknownSystemError, CorpusError, MidiImportError, ValueError) as e:
+        raise UsageError(str(e)) from None
     save_midi(seq, args.out)
     print(f"{args.out}: {len(seq)} notes, {seq.duration:.1f} s ({time.perf_counter() - started:.2f} s to sample)")
     if args.audio:
@@ -92,6 +89,7 @@ def _write_audio(seq, path: Path) -> int:
 
 
 def _cmd_train(args) -> int:
+    from musicgen import runtime
     from musicgen.presets import PRESETS
     from musicgen.train import train
 
@@ -99,11 +97,54 @@ def _cmd_train(args) -> int:
         raise UsageError(f"unknown preset {args.preset!r}; choose one of {', '.join(PRESETS)}")
     if args.max_steps is not None and args.max_steps < 1:
         raise UsageError("--max-steps must be at least 1")
+    preset = PRESETS[args.preset]
+    runtime.configure("train", threads=preset.train.threads)
     out = Path(args.out) if args.out else None
-    folder = train(PRESETS[args.preset], out_dir=out, resume=args.resume, max_steps=args.max_steps,
-                   max_seconds=args.max_seconds)
+    folder = train(preset, out_dir=out, resume=args.resume, max_steps=args.max_steps, max_seconds=args.max_seconds)
     print(f"saved {folder}")
     return 0
+
+
+def _cmd_evaluate(args) -> int:
+    _sampling_process()
+    import json
+
+    from musicgen.checkpoints import CheckpointError, list_checkpoint_ids, load_checkpoint, update_card_evaluation
+    from musicgen.corpora import CorpusError
+    from musicgen.evaluation import EvaluationError, evaluate_model, format_table, json_document
+
+    if args.n is None or args.n < 2:
+        raise UsageError(f"--n must be at least 2 (samples per model), got {args.n}")
+    known = list_checkpoint_ids()
+    ids = list(dict.fromkeys(args.model)) if args.model else known
+    if not ids:
+        raise UsageError("no checkpoints found; train one with `python -m musicgen train markov`")
+    unknown = [m for m in ids if m not in known]
+    if unknown:
+        raise UsageError(f"unknown model {unknown[0]!r}; choose from {', '.join(known) or 'none'}")
+    results, ceilings = {}, {}
+    for cid in ids:
+        try:
+            results[cid] = evaluate_model(load_checkpoint(cid), args.n, ceilings=ceilings)
+        except (CheckpointError, CorpusError, EvaluationError) as e:
+            raise UsageError(f"{cid}: {e}") from None
+        if not args.no_write:
+            update_card_evaluation(cid, results[cid])
+        print(f"{cid}: evaluated in {results[cid]['seconds']:.1f} s", flush=True)
+    print(format_table(results))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(json_document(results, ceilings, args.n), indent=2, allow_nan=False)
+                                   + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _cmd_bench(args) -> int:
+    _sampling_process()
+    from musicgen.bench import run_cli
+
+    return run_cli(args)
 
 
 def _cmd_import(args) -> int:
@@ -119,13 +160,6 @@ def _cmd_import(args) -> int:
             print(f"{path}: {summarize_import(result)}")
     print(f"{ok + failed} files: {ok} OK, {failed} ERROR")
     return 0
-
-
-def _lazy(module: str, args) -> int:
-    """Run `module.run_cli(args)`; imported on demand so `list`/`--help` stay fast."""
-    import importlib
-
-    return importlib.import_module(module).run_cli(args)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -167,12 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--n", type=int, default=64, help="samples per model (at least 2)")
     s.add_argument("--json", default=None, help="also write the results as JSON here")
     s.add_argument("--no-write", action="store_true", help="do not update the cards' evaluation field")
-    s.set_defaults(run=lambda a: _lazy("musicgen.evaluation", a))
+    s.set_defaults(run=_cmd_evaluate)
 
     s = sub.add_parser("bench", help="speed benchmark: prints a table (and JSON)")
     s.add_argument("--quick", action="store_true", help="fewer runs; under a minute")
     s.add_argument("--json", default=None, help="also write the results as JSON here")
-    s.set_defaults(run=lambda a: _lazy("musicgen.bench", a))
+    s.set_defaults(run=_cmd_bench)
 
     s = sub.add_parser("import", help="check MIDI files: a line per file and a summary")
     s.add_argument("files", nargs="+")

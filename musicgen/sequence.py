@@ -112,3 +112,11 @@ class NoteSequence:
 
     def meta_dict(self) -> dict[str, str]:
         return dict(self.meta)
+
+
+def opening(seq: NoteSequence, seconds: float) -> NoteSequence:
+    """The first `seconds` of a piece, starting at its first note (how every real clip and primer is cut)."""
+    if len(seq) == 0:
+        return seq
+    first = seq.notes[0].start
+    return seq.slice_time(first, first + seconds)

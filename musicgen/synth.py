@@ -63,7 +63,7 @@ def resolve_soundfont() -> Path:
         if path.is_file():
             return path.resolve()  # resolves default-GM.sf2 to the real bank's name
     try:
-        import pretty_midi
+        import pretty_midi  # only for its bundled soundfont, and only when no other is installed
 
         bundled = Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
     except ImportError:
@@ -75,7 +75,7 @@ def resolve_soundfont() -> Path:
 
 def _import_fluidsynth():
     try:
-        import fluidsynth
+        import fluidsynth  # loads the FluidSynth C library: a missing one becomes SynthUnavailableError here
     except ModuleNotFoundError as exc:
         if exc.name != "fluidsynth":
             raise

@@ -16,8 +16,9 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from musicgen.card import Card, RepresentationSpec, Sampling, SamplingDefaults, TrainingSummary
 from musicgen.checkpoints import checkpoints_dir, save_checkpoint
-from musicgen.data import load_corpus, toy_corpus
+from musicgen.corpora import load_corpus
 from musicgen.models import MODELS, build_model
 from musicgen.presets import Preset
 from musicgen.representations import representation_from_card
@@ -44,12 +45,18 @@ def pick_device(name: str) -> torch.device:
 
 def make_data(preset: Preset, representation):
     """(corpus, train, valid, test batches); the family decides how pieces become batches."""
-    corpus = toy_corpus() if preset.corpus == "toy" else load_corpus(preset.corpus)
+    corpus = load_corpus(preset.corpus)
     make = MODELS[preset.family].make_batches
     t = preset.train
     return (corpus, make(representation, corpus.subset("train"), train=t, augment=t.augment_transpose),
             make(representation, corpus.subset("valid"), train=t, augment=False),
             make(representation, corpus.subset("test"), train=t, augment=False, window=NLL_WINDOW))
+
+
+def _typed_defaults(defaults: dict) -> SamplingDefaults:
+    known = {"temperature", "top_k", "top_p", "length"}
+    return SamplingDefaults(**{k: v for k, v in defaults.items() if k in known},
+                            extra={k: v for k, v in defaults.items() if k not in known})
 
 
 def _finite(parts: dict) -> dict:
@@ -146,20 +153,21 @@ def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True,
     test_key = "test_nll_per_token" if model.is_likelihood_model else "test_loss"
     records.append({"step": step, "seconds": round(elapsed(), 2), "epoch": epoch, "valid_loss": valid_loss})
     model.to("cpu")
-    card = {
-        "id": preset.id, "system": preset.system, "title": preset.title, "description": preset.description,
-        "limitations": preset.limitations,
-        "sampling": {"defaults": preset.sampling_defaults, "temperature_meaning": model.temperature_meaning,
-                     "accepts_primer": model.accepts_primer},
-        "training": {"preset": preset.id, "corpus": corpus.name, "split_sha": corpus.split_digest(),
-                     "split_sizes": {k: len(v) for k, v in corpus.split.items()},
-                     "train_examples": train_b.describe(), "steps": step, "epochs": epoch,
-                     "seconds": round(elapsed(), 1), "device": str(device), "threads": torch.get_num_threads(),
-                     "train_config": {k: getattr(t, k) for k in t.__dataclass_fields__},
-                     "final_valid_loss": valid_loss, test_key: test_loss, "test_metrics": test_parts,
-                     "code_version": code_version(), "torch": torch.__version__, **model.training_summary()},
-        "evaluation": {},
-    }
+    summary = model.training_summary()
+    card = Card(
+        id=preset.id, system=preset.system, family=preset.family, title=preset.title,
+        description=preset.description, limitations=preset.limitations, model_config={},
+        representation=RepresentationSpec(name=preset.representation, config={}, vocab_size=0),  # save fills these
+        sampling=Sampling(defaults=_typed_defaults(preset.sampling_defaults),
+                          temperature_meaning=model.temperature_meaning, accepts_primer=model.accepts_primer),
+        training=TrainingSummary(
+            preset=preset.id, corpus=corpus.name, split_sha=corpus.split_digest(),
+            split_sizes={k: len(v) for k, v in corpus.split.items()}, steps=step, epochs=epoch,
+            seconds=round(elapsed(), 1), device=str(device), threads=torch.get_num_threads(),
+            train_config={k: getattr(t, k) for k in t.__dataclass_fields__}, final_valid_loss=valid_loss,
+            test_metrics=test_parts, code_version=code_version(), torch=torch.__version__,
+            **{test_key: test_loss}, extra={"train_examples": train_b.describe(), **summary}),
+        weights_sha256="")
     history = {"x_keys": ["step", "seconds"], "records": records}
     folder = out_dir or (checkpoints_dir() / preset.id)
     save_checkpoint(model, card, history, folder)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
-from musicgen.data_abc import normalise_tune, split_tunes
+from musicgen.corpora.irish_abc import normalise_tune, split_tunes
 from musicgen.representations.abc import AbcParseError, AbcText, abc_to_sequence
 
 

@@ -24,7 +24,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
 from musicgen.batches import TokenBatches
-from musicgen.data import load_corpus
+from musicgen.corpora import load_corpus
 from musicgen.models import build_model
 from musicgen.models.char_lstm import tune_stream
 from musicgen.representations.abc import AbcText

@@ -3,6 +3,11 @@ from pathlib import Path
 
 import pytest
 
+from musicgen import runtime
+
+# The process-wide torch profile every clip-making process uses (app, CLI): clips here match theirs byte for byte.
+runtime.configure("sample")
+
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "checkpoints"
 
@@ -24,3 +29,15 @@ def copy_checkpoint(tmp_path):
         shutil.copytree(src, dst)
         return dst
     return _copy
+
+
+@pytest.fixture
+def serve_corpus(monkeypatch):
+    """`serve_corpus(name, corpus)`: the registry serves `corpus` under `name` for this test only."""
+    from musicgen import corpora
+
+    monkeypatch.setattr(corpora, "_LOADED", {})  # nothing loaded before leaks in, nothing served leaks out
+
+    def _serve(name, corpus):
+        monkeypatch.setitem(corpora.CORPORA, name, lambda: corpus)
+    return _serve

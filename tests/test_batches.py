@@ -1,7 +1,7 @@
 import torch
 
 from musicgen.batches import TokenBatches, piece_tokens
-from musicgen.data import toy_corpus
+from musicgen.corpora import toy_corpus
 from musicgen.representations.notes import BOS, EOS, NoteTokens
 
 REP = NoteTokens()

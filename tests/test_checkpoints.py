@@ -2,15 +2,17 @@ import json
 
 import pytest
 
-from musicgen.checkpoints import CheckpointError, list_cards, load_checkpoint
+from musicgen.card import CARD_SCHEMA
+from musicgen.checkpoints import BrokenCheckpoint, CheckpointError, list_cards, load_checkpoint, sha256_file
 
 
 def test_round_trip_card_fields(toy_checkpoints):
     ck = load_checkpoint(toy_checkpoints["lstm"])
-    for key in ("format_version", "id", "system", "family", "description", "limitations", "model_config",
-                "representation", "sampling", "training", "weights_sha256"):
-        assert key in ck.card
-    assert ck.card["representation"]["vocab_size"] == ck.model.representation.vocab_size
+    assert ck.card.format_version == CARD_SCHEMA and ck.card.id == "toy-lstm" and ck.card.family == "lstm"
+    assert ck.card.system and ck.card.description and ck.card.limitations and ck.card.model_config
+    assert ck.card.weights_sha256 == sha256_file(toy_checkpoints["lstm"] / "model.safetensors")
+    assert ck.card.representation.vocab_size == ck.model.representation.vocab_size
+    assert ck.card.training.corpus == "toy" and ck.card.sampling.accepts_primer
     assert ck.history["records"] and "valid_loss" in ck.history["records"][-1]
 
 
@@ -41,7 +43,7 @@ def test_wrong_format_version_and_unknown_id(toy_checkpoints, copy_checkpoint):
     card = json.loads((folder / "card.json").read_text())
     card["format_version"] = 999
     (folder / "card.json").write_text(json.dumps(card))
-    with pytest.raises(CheckpointError, match="format version"):
+    with pytest.raises(CheckpointError, match="format version 999 is newer"):
         load_checkpoint(folder)
     with pytest.raises(CheckpointError, match="no checkpoint"):
         load_checkpoint("no-such-model")
@@ -51,5 +53,5 @@ def test_list_cards_reports_broken_ones(tmp_path, monkeypatch, toy_checkpoints, 
     folder = copy_checkpoint(toy_checkpoints["markov"])
     (folder / "card.json").write_text("[")
     monkeypatch.setenv("MUSICGEN_CHECKPOINTS", str(folder.parent))
-    [card] = [c for c in list_cards() if c["id"] == folder.name]
-    assert "error" in card
+    [card] = [c for c in list_cards() if c.id == folder.name]
+    assert isinstance(card, BrokenCheckpoint) and "not valid JSON" in card.error

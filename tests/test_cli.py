@@ -4,7 +4,7 @@ import sys
 import pytest
 
 from musicgen.cli import main
-from musicgen.data import toy_corpus
+from musicgen.corpora import toy_corpus
 from musicgen.midi import load_midi, save_midi
 
 

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from musicgen.data import SPLITS_DIR, CorpusError, load_corpus, make_split, toy_corpus
+from musicgen.corpora import CorpusError, load_corpus, toy_corpus
+from musicgen.corpora.base import SPLITS_DIR, make_split
 
 
 def test_split_is_seeded_by_piece_and_disjoint():

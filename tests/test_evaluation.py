@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from musicgen import evaluation as ev
+from musicgen import set_metrics as sm
 from musicgen.checkpoints import load_checkpoint, update_card_evaluation
 from musicgen.cli import main
-from musicgen.data import toy_corpus
+from musicgen.corpora import toy_corpus
 from musicgen.sequence import Note, NoteSequence
 
 
@@ -14,27 +15,27 @@ from musicgen.sequence import Note, NoteSequence
 def test_overlap_of_identical_and_of_distant_samples():
     rng = np.random.default_rng(0)
     x = rng.normal(size=300)
-    oa, kl = ev.overlap_and_kl(x, x)
+    oa, kl = sm.overlap_and_kl(x, x)
     assert oa == pytest.approx(1.0, abs=1e-6) and kl == pytest.approx(0.0, abs=1e-6)
-    oa, kl = ev.overlap_and_kl(x, rng.normal(size=300))
+    oa, kl = sm.overlap_and_kl(x, rng.normal(size=300))
     assert oa > 0.85 and kl < 0.1
-    oa, kl = ev.overlap_and_kl(x, x + 10)
+    oa, kl = sm.overlap_and_kl(x, x + 10)
     assert oa < 0.01 and kl > 5
 
 
 def test_zero_variance_is_guarded():
-    assert ev.overlap_and_kl(np.zeros(10), np.zeros(20)) == (1.0, 0.0)
-    oa, kl = ev.overlap_and_kl(np.zeros(10), np.ones(20))
+    assert sm.overlap_and_kl(np.zeros(10), np.zeros(20)) == (1.0, 0.0)
+    oa, kl = sm.overlap_and_kl(np.zeros(10), np.ones(20))
     assert oa < 0.01 and np.isfinite(kl)
-    oa, kl = ev.overlap_and_kl(np.zeros(10), np.random.default_rng(1).normal(size=50))
+    oa, kl = sm.overlap_and_kl(np.zeros(10), np.random.default_rng(1).normal(size=50))
     assert 0 <= oa <= 1 and np.isfinite(kl)
     with pytest.raises(ValueError):
-        ev.overlap_and_kl(np.zeros(0), np.zeros(3))
+        sm.overlap_and_kl(np.zeros(0), np.zeros(3))
 
 
 def test_distances():
-    assert sorted(ev.intra_set_distances(np.array([0.0, 1.0, 3.0])).tolist()) == [1.0, 2.0, 3.0]
-    assert ev.inter_set_distances(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0], [0.0, 1.0]])).tolist() == [5.0, 1.0]
+    assert sorted(sm.intra_set_distances(np.array([0.0, 1.0, 3.0])).tolist()) == [1.0, 2.0, 3.0]
+    assert sm.inter_set_distances(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0], [0.0, 1.0]])).tolist() == [5.0, 1.0]
 
 
 def _random_chords(i: int) -> NoteSequence:
@@ -47,27 +48,27 @@ def _random_chords(i: int) -> NoteSequence:
 def test_compare_sets_similar_and_different():
     corpus = toy_corpus(n_pieces=24)
     a, b = list(corpus.pieces[:12]), list(corpus.pieces[12:])
-    assert ev.compare_sets(a, a)["overlap_mean"] > 0.9
-    same = ev.compare_sets(a, b)
+    assert sm.compare_sets(a, a)["overlap_mean"] > 0.9
+    same = sm.compare_sets(a, b)
     assert same["overlap_mean"] > 0.7
     assert set(same["features"]) == set(ev.FEATURES)
-    far = ev.compare_sets([_random_chords(i) for i in range(12)], b)
+    far = sm.compare_sets([_random_chords(i) for i in range(12)], b)
     assert far["overlap_mean"] < 0.3 and far["c2st_accuracy"] > 0.9
     assert far["features"]["polyphony"]["generated_mean"] > 2
     assert len(far["features"]["pitch_class_histogram"]["real_mean"]) == 12
-    with pytest.raises(ev.EvaluationError):
-        ev.compare_sets(a[:1], b)
+    with pytest.raises(sm.EvaluationError):
+        sm.compare_sets(a[:1], b)
 
 
 # ---- classifier two-sample test -----------------------------------------------------------------------
 def test_c2st_separable_and_identical():
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(64, 10)), rng.normal(size=(40, 10))
-    assert ev.c2st_accuracy(a + 3, b) > 0.95
-    assert abs(ev.c2st_accuracy(a, b) - 0.5) < 0.15
-    assert ev.c2st_accuracy(a, b, seed=3) == ev.c2st_accuracy(a, b, seed=3)
+    assert sm.c2st_accuracy(a + 3, b) > 0.95
+    assert abs(sm.c2st_accuracy(a, b) - 0.5) < 0.15
+    assert sm.c2st_accuracy(a, b, seed=3) == sm.c2st_accuracy(a, b, seed=3)
     const = np.ones((8, 3))
-    assert abs(ev.c2st_accuracy(const, const) - 0.5) <= 0.5  # constant features do not divide by zero
+    assert abs(sm.c2st_accuracy(const, const) - 0.5) <= 0.5  # constant features do not divide by zero
 
 
 # ---- the card field and the command -------------------------------------------------------------------
@@ -92,17 +93,17 @@ def test_update_card_evaluation_changes_only_that_field(toy_markov, copy_checkpo
                                                                    if k != "evaluation"}
     update_card_evaluation(folder, before["evaluation"])
     assert (folder / "card.json").read_text() == before_text  # formatting is the writer's own
-    assert load_checkpoint(folder).card["evaluation"] == before["evaluation"]
+    assert load_checkpoint(folder).card.evaluation == before["evaluation"]
     with pytest.raises(ValueError, match="null"):
         update_card_evaluation(folder, {"overlap_mean": float("nan")})
     assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []
 
 
 @pytest.fixture
-def toy_home(tmp_path, monkeypatch, toy_markov, copy_checkpoint):
+def toy_home(tmp_path, monkeypatch, toy_markov, copy_checkpoint, serve_corpus):
     copy_checkpoint(toy_markov)
     monkeypatch.setenv("MUSICGEN_CHECKPOINTS", str(tmp_path))
-    monkeypatch.setattr(ev, "corpus_for", lambda name: toy_corpus(n_pieces=30))  # 3 test pieces
+    serve_corpus("toy", toy_corpus(n_pieces=30))  # 3 test pieces
     return tmp_path
 
 
@@ -112,7 +113,7 @@ def test_run_cli_writes_card_and_json(toy_home, capsys):
     printed = capsys.readouterr().out
     assert "toy-markov" in printed and "real: train vs test" in printed
     card = json.loads((toy_home / "toy-markov" / "card.json").read_text())
-    e = card["evaluation"]
+    e = card["evaluation"]  # the file itself (JSON) as written
     for key in ("n_samples", "reference", "overlap_mean", "c2st_accuracy", "nll_per_token", "features",
                 "real_vs_train", "seconds", "code_version"):
         assert key in e, key
@@ -145,8 +146,8 @@ def test_bad_input_exits_2(toy_home, capsys, argv, message):
     assert message in err and len(err.splitlines()) == 1
 
 
-def test_too_few_reference_pieces_exits_2(toy_home, monkeypatch, capsys):
-    monkeypatch.setattr(ev, "corpus_for", lambda name: toy_corpus())  # one test piece
+def test_too_few_reference_pieces_exits_2(toy_home, serve_corpus, capsys):
+    serve_corpus("toy", toy_corpus())  # one test piece
     assert main(["evaluate", "--n", "2", "--no-write"]) == 2
     assert "at least 2" in capsys.readouterr().err
 
@@ -155,9 +156,9 @@ def test_diversity_sees_mode_collapse():
     a = NoteSequence(notes=(Note(start=0.0, end=0.6, pitch=60), Note(start=0.6, end=1.2, pitch=62)))
     b = NoteSequence(notes=(Note(start=0.0, end=0.6, pitch=60), Note(start=0.6, end=1.2, pitch=64)))
     c = NoteSequence(notes=(Note(start=0.0, end=1.2, pitch=70),))
-    assert ev.mean_pairwise_roll_distance([a, a, a]) == 0.0
-    assert ev.mean_pairwise_roll_distance([a, c]) == 1.0
-    assert 0.0 < ev.mean_pairwise_roll_distance([a, b]) < 1.0
-    row = ev.diversity([a, a, b], [a, c])
+    assert sm.mean_pairwise_roll_distance([a, a, a]) == 0.0
+    assert sm.mean_pairwise_roll_distance([a, c]) == 1.0
+    assert 0.0 < sm.mean_pairwise_roll_distance([a, b]) < 1.0
+    row = sm.diversity([a, a, b], [a, c])
     assert row["distinct_samples"] == 2 and row["n_samples"] == 3
     assert row["real_mean_pairwise_roll_distance"] == 1.0

@@ -54,7 +54,7 @@ def _lstm_checkpoint(ids: list[str]) -> str | None:
         return LSTM_ID
     for cid in ids:
         try:
-            if load_checkpoint(cid).card["family"] == "lstm":
+            if load_checkpoint(cid).card.family == "lstm":
                 return cid
         except Exception:  # noqa: BLE001, S112 — a broken checkpoint is reported by the model rows
             continue

@@ -11,8 +11,8 @@ import time
 import torch
 
 from musicgen.audio import Clip, encode_mp3, encode_ogg, normalize_loudness
-from musicgen.checkpoints import load_checkpoint
-from musicgen.generate import Request, generate
+from musicgen.checkpoints import checkpoints_dir, load_checkpoint, read_card
+from musicgen.systems import Request, make_clip
 from musicgen.synth import render_audio, render_for_browser, resolve_soundfont
 
 SAMPLE_RATE = 22050  # the app's rate (musicgen.ui.resources.SAMPLE_RATE; not imported: that pulls in streamlit)
@@ -82,9 +82,9 @@ def time_generate(checkpoint_id: str, runs: int, *, min_runs: int | None = None,
     end to end (generate + render_for_browser), then the stages one by one on the same notes.
     A slow model stops after `min_runs` once `budget_s` is spent; `runs` in the result says how many ran."""
     min_runs = runs if min_runs is None else min_runs
-    ck = load_checkpoint(checkpoint_id)
-    t = time.perf_counter()
-    render_for_browser(generate(ck, Request(model=ck.id, seed=WARMUP_SEED, length=LENGTH)), sample_rate=SAMPLE_RATE)
+    t = time.perf_counter()  # the warm-up loads the model into the process's cache, as the app's first click does
+    render_for_browser(make_clip(Request(model=checkpoint_id, seed=WARMUP_SEED, length=LENGTH)),
+                       sample_rate=SAMPLE_RATE)
     warmup = time.perf_counter() - t
     rows: dict[str, list[float]] = {k: [] for k in (
         "sample", "end_to_end", "synthesis", "normalize", "encode_ogg", "encode_mp3", "audio_seconds",
@@ -94,7 +94,7 @@ def time_generate(checkpoint_id: str, runs: int, *, min_runs: int | None = None,
         if seed >= min_runs and time.perf_counter() - started > budget_s:
             break
         t0 = time.perf_counter()
-        seq = generate(ck, Request(model=ck.id, seed=seed, length=LENGTH))
+        seq = make_clip(Request(model=checkpoint_id, seed=seed, length=LENGTH))
         t1 = time.perf_counter()
         ogg, _ = render_for_browser(seq, sample_rate=SAMPLE_RATE)
         t2 = time.perf_counter()
@@ -114,7 +114,7 @@ def time_generate(checkpoint_id: str, runs: int, *, min_runs: int | None = None,
                            ("ogg_bytes", len(ogg)), ("mp3_bytes", len(mp3)), ("notes", len(seq))):
             rows[key].append(float(value))
     return {
-        "family": ck.card["family"], "runs": len(rows["sample"]), "first_generate_s": warmup,
+        "family": read_card_family(checkpoint_id), "runs": len(rows["sample"]), "first_generate_s": warmup,
         "sample_median_s": median(rows["sample"]), "synthesis_median_s": median(rows["synthesis"]),
         "normalize_median_s": median(rows["normalize"]), "encode_ogg_median_s": median(rows["encode_ogg"]),
         "encode_mp3_median_s": median(rows["encode_mp3"]),
@@ -124,6 +124,10 @@ def time_generate(checkpoint_id: str, runs: int, *, min_runs: int | None = None,
         "synthesis_realtime_factor": median(rows["realtime"]),
         "audio_kb_per_30s": median(rows["ogg_bytes"]) / 1000, "mp3_kb_per_30s": median(rows["mp3_bytes"]) / 1000,
     }
+
+
+def read_card_family(checkpoint_id: str) -> str:
+    return read_card(checkpoints_dir() / checkpoint_id).family
 
 
 def bench_model(checkpoint_id: str, runs: int, *, min_runs: int | None = None, budget_s: float = float("inf")) -> dict:

@@ -8,7 +8,7 @@ stays small (`representations.abc.DEFAULT_CHARS`). Tunes that music21 cannot rea
 than 8 notes, or that keep a character outside the alphabet are left out (counted in `describe`).
 
 The corpus' pieces are NoteSequences (for evaluation and primers) that carry their ABC text in meta
-`abc` (for training). The split by tune is committed in `musicgen/splits/irish-abc.json`; the parsed
+`abc` (for training). The split by tune is committed in `musicgen/corpora/splits/irish-abc.json`; the parsed
 tunes are cached (JSON text + npz notes) under the cache directory.
 """
 
@@ -18,6 +18,8 @@ import json
 import re
 from pathlib import Path
 
+from musicgen.corpora.base import Corpus, CorpusError, cache_dir, read_pieces, save_pieces, split_for
+from musicgen.representations.abc import AbcParseError, AbcText, abc_to_sequence
 from musicgen.sequence import NoteSequence
 
 CORPUS_NAME = "irish-abc"
@@ -66,7 +68,7 @@ def normalise_tune(tune: str) -> str:
 
 def raw_tunes() -> list[tuple[str, str]]:
     """[(piece name, normalised text)] for every tune of both collections, in file order."""
-    from music21 import corpus
+    from music21 import corpus  # slow import: only when the tunes are parsed
 
     out, seen = [], set()
     for work, prefix in COLLECTIONS.items():
@@ -82,8 +84,6 @@ def raw_tunes() -> list[tuple[str, str]]:
 
 
 def _parse_all(representation) -> tuple[list[NoteSequence], dict]:
-    from musicgen.representations.abc import AbcParseError, abc_to_sequence
-
     pieces, dropped = [], {"alphabet": 0, "parse": 0, "short": 0}
     for name, text in raw_tunes():
         if representation.unknown_chars(text):
@@ -101,33 +101,28 @@ def _parse_all(representation) -> tuple[list[NoteSequence], dict]:
     return pieces, dropped
 
 
-def load_abc_corpus(name: str = CORPUS_NAME, *, refresh: bool = False):
+def load_abc_corpus(name: str = CORPUS_NAME, *, refresh: bool = False) -> Corpus:
     """The Corpus of parsed tunes, each NoteSequence carrying its ABC text in meta `abc`."""
-    from musicgen.data import Corpus, CorpusError, _read_pieces, _save_pieces, _split_for, cache_dir
-    from musicgen.representations.abc import AbcText
-
     if name != CORPUS_NAME:
         raise CorpusError(f"unknown ABC corpus {name!r}; use {CORPUS_NAME}")
     notes_path = cache_dir() / f"{name}.v{CACHE_VERSION}.npz"
     text_path = cache_dir() / f"{name}.v{CACHE_VERSION}.json"
     if notes_path.exists() and text_path.exists() and not refresh:
         doc = json.loads(text_path.read_text())
-        pieces = _read_pieces(notes_path)
+        pieces = read_pieces(notes_path)
     else:
         pieces, dropped = _parse_all(AbcText())
         if not pieces:
             raise CorpusError("no ABC tunes could be read from music21's corpus; install music21 (requirements.txt)")
-        _save_pieces(notes_path, pieces)
+        save_pieces(notes_path, pieces)
         doc = {"texts": {p.name: p.meta_dict()["abc"] for p in pieces}, "dropped": dropped}
         text_path.write_text(json.dumps(doc))
     pieces = [p.with_meta(abc=doc["texts"][p.name]) for p in pieces]
-    split = _split_for(name, [p.name for p in pieces])
+    split = split_for(name, [p.name for p in pieces])
     return Corpus(name=name, pieces=tuple(pieces), split=split)
 
 
 def dropped_counts() -> dict:
     """How many tunes the loader left out and why (read from the cache; empty before the first load)."""
-    from musicgen.data import cache_dir
-
     path = cache_dir() / f"{CORPUS_NAME}.v{CACHE_VERSION}.json"
     return json.loads(path.read_text()).get("dropped", {}) if path.exists() else {}

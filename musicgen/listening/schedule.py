@@ -23,10 +23,13 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
+from musicgen.audio import encode_blind, match_clips
 from musicgen.listening import clips
 from musicgen.listening.store import ANSWERS, TrialRecord, Vote, VoteStore
 from musicgen.listening.study import REAL, StudySpec
+from musicgen.synth import render_audio, resolve_soundfont
 
 SAMPLE_RATE = 22050
 FADE_SECONDS = 0.5
@@ -144,9 +147,6 @@ def trial_audio(record: TrialRecord, *, soundfont: str | None = None) -> tuple[b
         if record.token in _AUDIO_CACHE:
             _AUDIO_CACHE.move_to_end(record.token)
             return _AUDIO_CACHE[record.token]
-    from musicgen.audio import encode_blind, match_clips
-    from musicgen.synth import render_audio
-
     rendered = [render_audio(clips.clip_notes(system, seed, settings), sample_rate=record.sample_rate,
                              soundfont=soundfont) for system, seed, settings in record.clips]
     length = min(float(record.settings_a["seconds"]), *(c.duration for c in rendered))
@@ -201,8 +201,4 @@ def _flip(secret: bytes, token: str) -> bool:
 
 
 def _soundfont_name(soundfont: str | None) -> str:
-    from pathlib import Path
-
-    from musicgen.synth import resolve_soundfont
-
     return Path(soundfont).name if soundfont else resolve_soundfont().name

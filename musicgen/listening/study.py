@@ -34,6 +34,9 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from musicgen.checkpoints import list_checkpoint_ids
+from musicgen.sampling import TEMPERATURE_RANGE
+
 REAL = "real"
 KINDS = ("pair", "identify")
 MAX_TRIALS = 200
@@ -142,8 +145,6 @@ class StudySpec:
 
     def missing_checkpoints(self) -> list[str]:
         """Model systems with no checkpoint under checkpoints_dir() (empty list: all present)."""
-        from musicgen.checkpoints import list_checkpoint_ids
-
         known = set(list_checkpoint_ids())
         return [m for m in self.models if m not in known]
 
@@ -204,8 +205,6 @@ def _number(value, name: str, low: float, high: float, *, integer: bool = False)
 
 
 def _sampling(data: dict, where: str, defaults: Sampling) -> Sampling:
-    from musicgen.sampling import TEMPERATURE_RANGE
-
     t = _number(data.get("temperature", defaults.temperature), f"{where}.temperature", *TEMPERATURE_RANGE)
     k = data.get("top_k", defaults.top_k)
     k = None if k in (None, 0) else _number(k, f"{where}.top_k", 1, 100_000, integer=True)

@@ -28,6 +28,7 @@ from musicgen.models.base import MusicModel
 from musicgen.models.window_batches import WindowBatches
 from musicgen.sampling import Length, SamplingError, make_generator
 from musicgen.sequence import NoteSequence
+from musicgen.set_metrics import overlap_mean
 
 MAX_CHUNKS = 64
 
@@ -238,8 +239,6 @@ class AdversarialModel(MusicModel):
 
     def _overlap_with(self, real: torch.Tensor, n: int = 32) -> float:
         """Mean feature overlap between `n` generated windows (fixed noise) and these real windows."""
-        from musicgen.evaluation import overlap_mean  # evaluation imports the model registry
-
         fakes = self.inference_generator()(self.noise(n, make_generator(1)).to(real.device))
         return overlap_mean([self.chunk_to_notes(f) for f in fakes.cpu().numpy()],
                             [self.chunk_to_notes(w) for w in real.cpu().numpy()])

@@ -17,6 +17,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from musicgen.batches import TokenBatches
 from musicgen.sampling import Length, check_params
 from musicgen.sequence import NoteSequence
 
@@ -44,8 +45,6 @@ class MusicModel(nn.Module):
     def make_batches(cls, representation, pieces, *, train, augment: bool, window: int | None = None):
         """Pieces → an object with `epoch(generator)`, `sequential()`, `examples_per_epoch()` and
         `describe()`. Token families use windows of the token stream; others override this."""
-        from musicgen.batches import TokenBatches
-
         return TokenBatches.from_pieces(representation, pieces, window=window or train.window,
                                         batch_size=train.batch_size, augment=augment)
 

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from musicgen.batches import TokenBatches
 from musicgen.models.base import MusicModel
 from musicgen.representations.abc import BOS, EOS, PAD, AbcParseError, abc_to_sequence, sequence_to_abc
 from musicgen.sampling import draw, filter_logits, make_generator
@@ -61,8 +62,6 @@ class CharLSTM(MusicModel):
     @classmethod
     def make_batches(cls, representation, pieces, *, train, augment: bool, window: int | None = None):
         """Tunes → one character stream `BOS tune EOS ...` in windows (no transposition: it is text)."""
-        from musicgen.batches import TokenBatches
-
         return TokenBatches(tune_stream(representation, pieces), window or train.window, train.batch_size)
 
     def loss(self, batch: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -86,9 +85,7 @@ class CharLSTM(MusicModel):
         rep = self.representation
         was_training = self.training
         self.eval()
-        previous = torch.backends.mkldnn.enabled
-        torch.backends.mkldnn.enabled = False  # one-step LSTM sampling is ~2× faster without oneDNN (measured)
-        try:
+        try:  # one-step LSTM sampling: the `sample` runtime profile has oneDNN off (musicgen/runtime.py)
             generator = make_generator(seed)
             prefix = [BOS] + rep.encode_text(prefix_text).tolist()
             logits, state = self(torch.tensor([prefix] * n, dtype=torch.long))
@@ -109,7 +106,6 @@ class CharLSTM(MusicModel):
                 logits = logits[:, -1]
             return [prefix_text + rep.decode_text(row) for row in rows]
         finally:
-            torch.backends.mkldnn.enabled = previous
             self.train(was_training)
 
     # ---- evaluation hook (musicgen.evaluation) ----------------------------------------------------

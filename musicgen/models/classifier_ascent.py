@@ -24,7 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from musicgen.data import COMPOSERS
+from musicgen.corpora import load_corpus
+from musicgen.corpora.music21_sources import COMPOSERS
 from musicgen.models.base import MusicModel
 from musicgen.sampling import Length, SamplingError, check_params, make_generator
 from musicgen.sequence import NoteSequence
@@ -254,10 +255,8 @@ class ClassifierAscent(MusicModel):
 
     def source_piece(self, index: int) -> NoteSequence:
         """A held-out validation piece of the source corpus, chosen by `index` (the seed) in name order."""
-        from musicgen.data import load_corpus, toy_corpus
-
         name = self.config.source_corpus
-        corpus = toy_corpus() if name == "toy" else load_corpus(name)
+        corpus = load_corpus(name)
         pieces = sorted(corpus.subset("valid"), key=lambda p: p.name)
         if not pieces:
             raise ValueError(f"corpus {name!r} has no validation pieces to push; give a primer")

@@ -56,9 +56,7 @@ class NextNoteLSTM(MusicModel):
     def _sample(self, n, *, length, temperature, seed, top_k, top_p, primer):
         was_training = self.training
         self.eval()
-        # One-token LSTM steps run ~2× faster with oneDNN off (measured); training wants it on.
-        previous = torch.backends.mkldnn.enabled
-        torch.backends.mkldnn.enabled = False
+        # Process-wide torch settings (threads, oneDNN) are the runtime profile's, never toggled here.
         try:
             def start(prefix):
                 logits, state = self(prefix)
@@ -72,5 +70,4 @@ class NextNoteLSTM(MusicModel):
                                           length=length, temperature=temperature, seed=seed, top_k=top_k,
                                           top_p=top_p, primer=primer)
         finally:
-            torch.backends.mkldnn.enabled = previous
             self.train(was_training)

@@ -202,10 +202,8 @@ class RelativeTransformer(MusicModel):
     def _sample(self, n, *, length, temperature, seed, top_k, top_p, primer):
         was_training = self.training
         self.eval()
-        # One-token steps are too small to split across threads, and on a busy machine each op waits for
-        # a descheduled second thread: measured 38 s instead of 0.25 s for a 30 s clip with 2 threads.
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
+        # One-token steps are too small to split across threads: the `sample` runtime profile runs them
+        # on one (musicgen/runtime.py; measured 38 s instead of 0.25 s for a 30 s clip with 2 busy threads).
         try:
             def start(prefix):
                 logits, caches = self(prefix)
@@ -219,5 +217,4 @@ class RelativeTransformer(MusicModel):
                                           length=length, temperature=temperature, seed=seed, top_k=top_k,
                                           top_p=top_p, primer=primer)
         finally:
-            torch.set_num_threads(threads)
             self.train(was_training)

@@ -159,12 +159,9 @@ class RollVAE(MusicModel):
     def _sample(self, n, *, length: Length, temperature, seed, top_k, top_p, primer):
         was_training = self.training
         self.eval()
-        previous = torch.backends.mkldnn.enabled
-        torch.backends.mkldnn.enabled = False  # one-step recurrent draws run faster without oneDNN (measured for lstm)
-        try:
+        try:  # one-step recurrent draws: the `sample` runtime profile has oneDNN off (musicgen/runtime.py)
             return self._chained(n, length, temperature, make_generator(seed), primer)
         finally:
-            torch.backends.mkldnn.enabled = previous
             self.train(was_training)
 
     def _chained(self, n: int, length: Length, temperature: float, generator, primer) -> list[NoteSequence]:

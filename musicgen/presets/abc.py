@@ -1,6 +1,6 @@
 """Preset of system C-abc: a character-level LSTM that writes Irish folk tunes as ABC text."""
 
-from musicgen.presets import Preset, TrainConfig, register
+from musicgen.presets.base import Preset, TrainConfig, register
 
 register(Preset(
     id="C-abc", system="C-abc", family="char-lstm",

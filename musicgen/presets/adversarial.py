@@ -10,7 +10,7 @@ A-gan, E-crnngan and D-dcgan ship the snapshot that scored best against the vali
 (`keep_best`): their adversarial training does not settle, the critic wins sooner or later and the
 samples collapse, so a fixed last step would be a lottery."""
 
-from musicgen.presets import Preset, TrainConfig, register
+from musicgen.presets.base import Preset, TrainConfig, register
 
 _GAN_SAMPLING = {"temperature": 1.0, "top_k": None, "top_p": None, "length": "30s"}
 

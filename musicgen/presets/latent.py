@@ -1,6 +1,6 @@
 """Presets of study D's latent-variable systems on piano rolls: D-lstm-vae and D-tvae (its negative result)."""
 
-from musicgen.presets import Preset, TrainConfig, register
+from musicgen.presets.base import Preset, TrainConfig, register
 
 _BACH_ROLL = ("Trained on the ~280 training Bach chorales (same split as the note models) as windows of 64 "
               "sixteenth notes (4 bars at 100 beats per minute, 9.6 s), transposed by up to ±6 semitones.")

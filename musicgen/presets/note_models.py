@@ -1,6 +1,6 @@
 """Presets of the note-token systems (A-lstm, B-lstm, markov) and the style push (D-classifier-ascent)."""
 
-from musicgen.presets import Preset, TrainConfig, register
+from musicgen.presets.base import Preset, TrainConfig, register
 
 register(Preset(
     id="A-lstm", system="A-lstm", family="lstm",

@@ -1,6 +1,6 @@
 """Preset of the `transformer` system: a small relative-position Transformer on the Bach chorales."""
 
-from musicgen.presets import Preset, TrainConfig, register
+from musicgen.presets.base import Preset, TrainConfig, register
 
 register(Preset(
     id="transformer", system="transformer", family="transformer",

@@ -1,7 +1,7 @@
 """ABC text of folk tunes as characters (system C-abc), and ABC text ⇄ NoteSequence.
 
 A tune is its normalised ABC text (`M:`, `L:`, `K:` header lines then the body; `X:` and titles are
-left out, see `musicgen.data_abc.normalise_tune`). Tokens are single characters from a FIXED alphabet
+left out, see `musicgen.corpora.irish_abc.normalise_tune`). Tokens are single characters from a FIXED alphabet
 stored in the checkpoint card (never rebuilt from data), plus PAD / BOS (start of tune) / EOS (end of
 tune). Text → notes goes through music21's ABC parser; a tune it cannot read raises `AbcParseError`
 (callers report it, never crash). Notes → ABC (`sequence_to_abc`) writes a monophonic line on a
@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from musicgen.scores import score_to_sequence
 from musicgen.sequence import NoteSequence
 
 PAD, BOS, EOS = 0, 1, 2
@@ -101,9 +102,7 @@ def abc_to_sequence(text: str, *, qpm: float = FOLK_QPM, name: str = "") -> Note
     """Normalised ABC text (header without X:) → notes, with the text in meta `abc`.
 
     Raises AbcParseError when music21 fails or finds no notes (the text is not a tune)."""
-    from music21 import converter
-
-    from musicgen.data import score_to_sequence
+    from music21 import converter  # music21 takes seconds to import: only when a tune is read
 
     if not text.strip():
         raise AbcParseError("empty tune")

@@ -82,7 +82,7 @@ def app_server(playwright_api, app_data):
     """Base URL of `streamlit run app.py` on a free port, with its own store and results password."""
     # Parse the chorales (the study's real pieces) into the on-disk cache first (about a minute on a
     # clean machine): otherwise the first trial would wait on it and outlast the page timeouts.
-    from musicgen.data import load_corpus
+    from musicgen.corpora import load_corpus
 
     load_corpus("bach-chorales")
     port = _free_port()

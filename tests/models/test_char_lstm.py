@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from musicgen.checkpoints import load_checkpoint
-from musicgen.data import toy_corpus
+from musicgen.corpora import toy_corpus
 from musicgen.models import build_model
 from musicgen.models.char_lstm import CharLSTM, tune_stream, tune_to_sequence
 from musicgen.presets import PRESETS, toy_preset
@@ -49,7 +49,7 @@ def test_stream_is_tunes_between_start_and_end_marks():
 def test_same_seed_same_tune_and_checkpoint_round_trip(toy_abc):
     model = load_checkpoint(toy_abc).model
     card = load_checkpoint(toy_abc).card
-    assert card["family"] == "char-lstm" and card["representation"]["config"]["chars"] == REP.config.chars
+    assert card.family == "char-lstm" and card.representation.config["chars"] == REP.config.chars
     a = model.sample(3, length="10s", seed=4)
     b = model.sample(3, length="10s", seed=4)
     assert [s.meta for s in a] == [s.meta for s in b] and [s.notes for s in a] == [s.notes for s in b]

@@ -4,7 +4,7 @@ import torch
 
 from musicgen.batches import TokenBatches
 from musicgen.checkpoints import load_checkpoint
-from musicgen.data import toy_corpus
+from musicgen.corpora import toy_corpus
 from musicgen.midi import to_midi_bytes
 from musicgen.models import MODELS, build_model
 from musicgen.presets import toy_preset

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from musicgen.data import toy_corpus
+from musicgen.corpora import toy_corpus
 from musicgen.models import build_model
 from musicgen.models.vae_common import morph_clip
 from musicgen.presets import toy_preset

@@ -1,7 +1,7 @@
 """ABC text ⇄ ids ⇄ notes (system C-abc)."""
 import pytest
 
-from musicgen.data_abc import normalise_tune, split_tunes
+from musicgen.corpora.irish_abc import normalise_tune, split_tunes
 from musicgen.representations import representation_from_card
 from musicgen.representations.abc import (
     BOS,
