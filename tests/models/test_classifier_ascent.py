@@ -143,4 +143,4 @@ def test_shipped_checkpoint_card_reports_the_classifier():
     card = loaded.card
     assert card.system == "D-classifier-ascent" and card.family == "classifier-ascent"
     assert card.sampling.defaults.extra["target"] in card.model_config["composers"]
-    assert "noise" in card.limitations
+    assert card.limitations and card.sampling.temperature_meaning

@@ -59,11 +59,21 @@ def test_sampling_is_deterministic_per_seed_and_valid_midi(family):
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_temperature_scales_the_noise(family):
+    """Through `sample`: the generator's input at temperature T is T × its input at 1 (same seed)."""
     model, _ = toy_model(family)
-    model.eval()  # as when sampling: no dropout, batch norm on its running averages
-    cold = model.noise(4, torch.Generator().manual_seed(0)) * 0.0
-    out = model.inference_generator()(cold)
-    assert torch.allclose(out[0], out[1])  # no noise → every sample is the same window
+    seen = []
+    hook = model.inference_generator().register_forward_pre_hook(lambda _m, args: seen.append(args[0].clone()))
+    try:
+        model.sample(2, length="4s", temperature=1.0, seed=3)
+        model.sample(2, length="4s", temperature=0.5, seed=3)
+    finally:
+        hook.remove()
+    first, second = seen[0], seen[len(seen) // 2]
+    assert len(seen) % 2 == 0 and first.abs().sum() > 0
+    assert torch.allclose(second, 0.5 * first)
+    model.eval()  # and no noise at all: every sample is the same window
+    out = model.inference_generator()(model.noise(4, torch.Generator().manual_seed(0)) * 0.0)
+    assert torch.allclose(out[0], out[1])
 
 
 @pytest.mark.parametrize("family", FAMILIES)
