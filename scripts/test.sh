@@ -7,7 +7,5 @@ MUSICGEN_SETUP_EXTRA=test bash scripts/setup.sh
 if [[ $(id -u) -eq 0 ]]; then
   export MUSICGEN_REQUIRE_POSTGRES=1 MUSICGEN_REQUIRE_BROWSER=1
 fi
-# Parse the chorales once before the suite (about a minute on a cold cache; seconds afterwards), so the
-# first page test that needs them does not spend its AppTest time limit on the parse.
-.venv/bin/python -c "from musicgen.data import load_corpus; load_corpus('bach-chorales')"
+# No corpus is parsed here: the music21 corpora ship parsed (musicgen/corpora/packed/).
 exec .venv/bin/python -m pytest -m "" "$@"

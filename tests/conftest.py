@@ -39,5 +39,5 @@ def serve_corpus(monkeypatch):
     monkeypatch.setattr(corpora, "_LOADED", {})  # nothing loaded before leaks in, nothing served leaks out
 
     def _serve(name, corpus):
-        monkeypatch.setitem(corpora.CORPORA, name, lambda: corpus)
+        monkeypatch.setitem(corpora.CORPORA, name, lambda refresh=False: corpus)
     return _serve

@@ -39,7 +39,7 @@ def composer_corpus(tmp_path, monkeypatch):
     monkeypatch.setattr(base, "SPLITS_DIR", tmp_path / "splits")  # the committed split names real pieces
     pieces = [piece(f"{c}/toy{i}", 48 + 2 * i) for c in COMPOSERS for i in range(4)]
     monkeypatch.setitem(corpora.CORPORA, "music21-composers",
-                        lambda: base.cached_corpus("music21-composers", "music21-composers", lambda: pieces))
+                        lambda refresh=False: base.cached_corpus("music21-composers", "toy-composers", lambda: pieces))
     return pieces
 
 

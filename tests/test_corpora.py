@@ -2,8 +2,9 @@ import json
 
 import pytest
 
+from musicgen import corpora
 from musicgen.corpora import CorpusError, load_corpus, toy_corpus
-from musicgen.corpora.base import SPLITS_DIR, make_split
+from musicgen.corpora.base import PACKED_DIR, SPLITS_DIR, make_split
 
 
 def test_split_is_seeded_by_piece_and_disjoint():
@@ -38,7 +39,6 @@ def test_folder_corpus_of_midi_files(tmp_path, monkeypatch):
     assert sorted(corpus.split["train"] + corpus.split["valid"] + corpus.split["test"]) == sorted(corpus.ids())
 
 
-@pytest.mark.slow
 def test_bach_chorales_load_with_committed_split():
     corpus = load_corpus("bach-chorales")
     committed = json.loads((SPLITS_DIR / "bach-chorales.json").read_text())
@@ -47,8 +47,58 @@ def test_bach_chorales_load_with_committed_split():
     assert len(corpus.subset("test")) == len(committed["test"]) > 30
 
 
-@pytest.mark.slow
 def test_oneills_irish_tunes_load():
     corpus = load_corpus("oneills-1850")
     assert len(corpus.pieces) > 1000
     assert all(len(p) >= 8 for p in corpus.pieces[:50])
+
+
+# ---- the committed parse (musicgen/corpora/packed/) ---------------------------------------------
+def test_packed_corpora_load_without_parsing(tmp_path, monkeypatch):
+    """A fresh machine (empty cache) gets the music21 corpora from the committed copy, with no parse."""
+    from musicgen.corpora import music21_sources
+
+    monkeypatch.setenv("MUSICGEN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(corpora, "_LOADED", {})
+    for loader in ("load_bach_chorales", "load_oneills", "load_music21_composers"):
+        monkeypatch.setattr(music21_sources, loader, lambda: pytest.fail("parsed although a packed copy exists"))
+    manifest = json.loads((PACKED_DIR / "manifest.json").read_text())
+    for name in ("bach-chorales", "oneills-1850", "music21-composers", "irish-abc"):
+        assert len(load_corpus(name).pieces) == manifest[name]["pieces"], name
+    assert not list((tmp_path / "cache").glob("*.npz"))
+
+
+def _packed_piece(name: str, piece: str):
+    return next(p for p in load_corpus(name).pieces if p.name == piece)
+
+
+def test_packed_chorales_match_a_fresh_parse():
+    from musicgen.corpora.music21_sources import chorale_files, read_chorale
+
+    files = chorale_files()
+    for fname in (files[0], files[len(files) // 2]):
+        fresh = read_chorale(fname)
+        assert _packed_piece("bach-chorales", fresh.name).notes == fresh.notes, fname
+
+
+def test_packed_composers_and_oneills_match_a_fresh_parse():
+    from musicgen.corpora.music21_sources import (composer_piece_files, load_abc_opus_files, oneills_files,
+                                                  read_composer_piece)
+
+    name, path = composer_piece_files("mozart", 16)[0]
+    assert _packed_piece("music21-composers", name).notes == read_composer_piece(name, path).notes
+    [first_file] = oneills_files()[:1]
+    fresh = load_abc_opus_files([first_file], "oneills1850")[:3]
+    assert fresh and all(_packed_piece("oneills-1850", p.name).notes == p.notes for p in fresh)
+
+
+def test_packed_irish_tunes_match_a_fresh_parse():
+    from musicgen.corpora.irish_abc import raw_tunes
+    from musicgen.representations.abc import abc_to_sequence
+
+    corpus = load_corpus("irish-abc")
+    packed = {p.name: p for p in corpus.pieces}
+    texts = [(name, text) for name, text in raw_tunes() if name in packed][:: len(packed) // 3][:3]
+    for name, text in texts:
+        assert packed[name].meta_dict()["abc"] == text
+        assert abc_to_sequence(text, name=name).notes == packed[name].notes, name

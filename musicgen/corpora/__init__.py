@@ -10,24 +10,24 @@ from __future__ import annotations
 from typing import Callable
 
 from musicgen.corpora import folder, irish_abc, music21_sources, toy
-from musicgen.corpora.base import Corpus, CorpusError, cache_dir, cached_corpus, drop_cache
+from musicgen.corpora.base import Corpus, CorpusError, cache_dir, cached_corpus
 
 __all__ = ["Corpus", "CorpusError", "CORPORA", "corpus_names", "forget_loaded", "load_corpus", "toy_corpus"]
 
 toy_corpus = toy.toy_corpus
 
 
-def _music21(name: str, loader) -> Callable[[], Corpus]:
-    return lambda: cached_corpus(name, name, loader)
+def _music21(name: str, loader) -> Callable[..., Corpus]:
+    return lambda refresh=False: cached_corpus(name, name, loader, refresh=refresh)
 
 
-# name → () -> Corpus; explicit and in menu order. `folder:/path` is handled by `load_corpus`.
-CORPORA: dict[str, Callable[[], Corpus]] = {
+# name → (refresh=False) -> Corpus; explicit and in menu order. `folder:/path` is handled by `load_corpus`.
+CORPORA: dict[str, Callable[..., Corpus]] = {
     "bach-chorales": _music21("bach-chorales", music21_sources.load_bach_chorales),
     "irish-abc": irish_abc.load_abc_corpus,  # tunes as ABC text and notes (C-abc): its own cache
     "oneills-1850": _music21("oneills-1850", music21_sources.load_oneills),
     "music21-composers": _music21("music21-composers", music21_sources.load_music21_composers),
-    "toy": toy.toy_corpus,
+    "toy": lambda refresh=False: toy.toy_corpus(),
 }
 
 _LOADED: dict[tuple[str, str], Corpus] = {}
@@ -50,13 +50,9 @@ def load_corpus(name: str, *, refresh: bool = False) -> Corpus:
     if not refresh and memo_key in _LOADED:
         return _LOADED[memo_key]
     if name.startswith(folder.PREFIX):
-        if refresh:
-            drop_cache(folder.folder_cache_name(folder.folder_path(name)))
-        corpus = folder.folder_corpus(name)
+        corpus = folder.folder_corpus(name, refresh=refresh)
     elif name in CORPORA:
-        if refresh:
-            drop_cache(name)
-        corpus = CORPORA[name]()
+        corpus = CORPORA[name](refresh=refresh)
     else:
         raise CorpusError(f"unknown corpus {name!r}; use one of {', '.join(CORPORA)} or folder:/path")
     _LOADED[memo_key] = corpus

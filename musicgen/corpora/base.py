@@ -1,8 +1,12 @@
 """What every corpus source shares: the `Corpus` type, its error, the on-disk piece cache and the split.
 
-Parsing is slow (about a minute for the chorales), so pieces are cached as .npz under the cache directory
-(outside git, `MUSICGEN_CACHE`, default `~/.cache/musicgen`). The split of the shipped corpora is
-committed in `musicgen/corpora/splits/` so every machine trains and evaluates on the same pieces.
+Parsing is slow (about a minute for the chorales, ten for O'Neill's tunes), so the parsed pieces of the
+music21 corpora are committed, compact, in `musicgen/corpora/packed/` (written by
+`scripts/pack_corpora.py`; `tests/test_corpora.py` checks them against a fresh parse of a few pieces):
+a fresh clone never parses them. Anything else parsed (a `folder:` corpus, a `refresh`) is cached as
+.npz under the cache directory (outside git, `MUSICGEN_CACHE`, default `~/.cache/musicgen`). The split
+of the shipped corpora is committed in `musicgen/corpora/splits/` so every machine trains and evaluates
+on the same pieces.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from musicgen.sequence import Note, NoteSequence
 
 CACHE_VERSION = 2
 SPLITS_DIR = Path(__file__).parent / "splits"
+PACKED_DIR = Path(__file__).parent / "packed"
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
 SPLIT_SEED = 20261122
 
@@ -112,10 +117,17 @@ def split_for(name: str, ids: list[str]) -> dict:
     return make_split(ids)
 
 
-def cached_corpus(name: str, cache_name: str, loader) -> Corpus:
-    """Pieces from the .npz cache (or `loader()` once, then cached) with their split."""
+def packed_file(cache_name: str, suffix: str = "npz") -> Path:
+    return PACKED_DIR / f"{cache_name}.v{CACHE_VERSION}.{suffix}"
+
+
+def cached_corpus(name: str, cache_name: str, loader, *, refresh: bool = False) -> Corpus:
+    """Pieces from the committed packed copy, else the user's .npz cache, else `loader()` once (then
+    cached); `refresh` parses the sources again. With their split."""
     path = cache_dir() / f"{cache_name}.v{CACHE_VERSION}.npz"
-    if path.exists():
+    if not refresh and packed_file(cache_name).exists():
+        pieces = read_pieces(packed_file(cache_name))
+    elif not refresh and path.exists():
         pieces = read_pieces(path)
     else:
         pieces = loader()
@@ -128,8 +140,3 @@ def cached_corpus(name: str, cache_name: str, loader) -> Corpus:
         split_path.write_text(json.dumps(split, indent=1))
     return Corpus(name=name, pieces=tuple(pieces), split=split)
 
-
-def drop_cache(cache_name: str) -> None:
-    """Forget a cached parse (`refresh=True`): the next load parses the sources again."""
-    for path in cache_dir().glob(f"{cache_name}.v*.*"):
-        path.unlink(missing_ok=True)

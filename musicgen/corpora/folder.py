@@ -45,8 +45,8 @@ def folder_path(name: str) -> Path:
     return Path(name[len(PREFIX):]).expanduser().resolve()
 
 
-def folder_corpus(name: str) -> Corpus:
+def folder_corpus(name: str, *, refresh: bool = False) -> Corpus:
     folder = folder_path(name)
     if not folder.is_dir():
         raise CorpusError(f"corpus folder {folder} does not exist")
-    return cached_corpus(name, folder_cache_name(folder), lambda: read_folder(folder))
+    return cached_corpus(name, folder_cache_name(folder), lambda: read_folder(folder), refresh=refresh)

@@ -9,7 +9,8 @@ than 8 notes, or that keep a character outside the alphabet are left out (counte
 
 The corpus' pieces are NoteSequences (for evaluation and primers) that carry their ABC text in meta
 `abc` (for training). The split by tune is committed in `musicgen/corpora/splits/irish-abc.json`; the parsed
-tunes are cached (JSON text + npz notes) under the cache directory.
+tunes (JSON text + npz notes) are committed in `musicgen/corpora/packed/` like the other music21
+corpora (`base.py`), and a `refresh` parse is cached under the cache directory.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import json
 import re
 from pathlib import Path
 
-from musicgen.corpora.base import Corpus, CorpusError, cache_dir, read_pieces, save_pieces, split_for
+from musicgen.corpora.base import PACKED_DIR, Corpus, CorpusError, cache_dir, read_pieces, save_pieces, split_for
 from musicgen.representations.abc import AbcParseError, AbcText, abc_to_sequence
 from musicgen.sequence import NoteSequence
 
@@ -101,13 +102,21 @@ def _parse_all(representation) -> tuple[list[NoteSequence], dict]:
     return pieces, dropped
 
 
+def _files(folder: Path) -> tuple[Path, Path]:
+    """(notes .npz, texts .json) of the parsed tunes in a folder."""
+    return folder / f"{CORPUS_NAME}.v{CACHE_VERSION}.npz", folder / f"{CORPUS_NAME}.v{CACHE_VERSION}.json"
+
+
 def load_abc_corpus(name: str = CORPUS_NAME, *, refresh: bool = False) -> Corpus:
     """The Corpus of parsed tunes, each NoteSequence carrying its ABC text in meta `abc`."""
     if name != CORPUS_NAME:
         raise CorpusError(f"unknown ABC corpus {name!r}; use {CORPUS_NAME}")
-    notes_path = cache_dir() / f"{name}.v{CACHE_VERSION}.npz"
-    text_path = cache_dir() / f"{name}.v{CACHE_VERSION}.json"
-    if notes_path.exists() and text_path.exists() and not refresh:
+    notes_path, text_path = _files(cache_dir())
+    packed_notes, packed_text = _files(PACKED_DIR)
+    if packed_notes.exists() and packed_text.exists() and not refresh:  # the committed parse (base.py)
+        doc = json.loads(packed_text.read_text())
+        pieces = read_pieces(packed_notes)
+    elif notes_path.exists() and text_path.exists() and not refresh:
         doc = json.loads(text_path.read_text())
         pieces = read_pieces(notes_path)
     else:
@@ -124,5 +133,8 @@ def load_abc_corpus(name: str = CORPUS_NAME, *, refresh: bool = False) -> Corpus
 
 def dropped_counts() -> dict:
     """How many tunes the loader left out and why (read from the cache; empty before the first load)."""
-    path = cache_dir() / f"{CORPUS_NAME}.v{CACHE_VERSION}.json"
-    return json.loads(path.read_text()).get("dropped", {}) if path.exists() else {}
+    for folder in (PACKED_DIR, cache_dir()):
+        path = _files(folder)[1]
+        if path.exists():
+            return json.loads(path.read_text()).get("dropped", {})
+    return {}

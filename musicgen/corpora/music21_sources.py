@@ -15,19 +15,21 @@ FOLK_QPM = 120.0
 MIN_NOTES = 8
 
 
-def load_bach_chorales() -> list[NoteSequence]:
+def chorale_files() -> list[str]:
+    """music21's chorale files, each once (its iterator lists 21 twice; a duplicate could straddle the split)."""
     from music21 import corpus  # music21 takes seconds to import: only when a corpus is parsed
 
-    out, seen = [], set()
-    for fname in corpus.chorales.Iterator(returnType="filename"):
-        if fname in seen:  # the iterator lists 21 chorales twice; a duplicate could straddle the split
-            continue
-        seen.add(fname)
-        score = corpus.parse(fname)
-        seq = score_to_sequence(score, name=str(fname).replace("bach/", ""), qpm=CHORALE_QPM)
-        if len(seq) >= MIN_NOTES:
-            out.append(seq)
-    return out
+    return list(dict.fromkeys(str(f) for f in corpus.chorales.Iterator(returnType="filename")))
+
+
+def read_chorale(fname: str) -> NoteSequence:
+    from music21 import corpus  # slow import: only when a corpus is parsed
+
+    return score_to_sequence(corpus.parse(fname), name=fname.replace("bach/", ""), qpm=CHORALE_QPM)
+
+
+def load_bach_chorales() -> list[NoteSequence]:
+    return [seq for seq in map(read_chorale, chorale_files()) if len(seq) >= MIN_NOTES]
 
 
 def load_abc_opus_files(paths, prefix: str) -> list[NoteSequence]:
@@ -53,10 +55,14 @@ def load_abc_opus_files(paths, prefix: str) -> list[NoteSequence]:
     return out
 
 
-def load_oneills() -> list[NoteSequence]:
+def oneills_files() -> list[str]:
     from music21 import corpus  # slow import: only when the corpus is parsed
 
-    return load_abc_opus_files(sorted(corpus.getWork("oneills1850")), "oneills1850")
+    return sorted(str(p) for p in corpus.getWork("oneills1850"))
+
+
+def load_oneills() -> list[NoteSequence]:
+    return load_abc_opus_files(oneills_files(), "oneills1850")
 
 
 # ---- music21 composers (for the composer classifier, D-classifier-ascent) ------------------------
@@ -91,16 +97,21 @@ def composer_piece_files(composer: str, count: int) -> list[tuple[str, str]]:
     return [(n, by_name[n]) for n in picked]
 
 
-def load_music21_composers() -> list[NoteSequence]:
+def read_composer_piece(name: str, path: str) -> NoteSequence | None:
+    """One composer's score, or None when music21 cannot read it."""
     from music21 import corpus  # slow import: only when the corpus is parsed
 
+    try:
+        return score_to_sequence(corpus.parse(path), name=name, qpm=COMPOSER_QPM)
+    except Exception:  # a score music21 cannot read: skip it, keep the rest
+        return None
+
+
+def load_music21_composers() -> list[NoteSequence]:
     out = []
     for composer, count in COMPOSER_PIECES.items():
         for name, path in composer_piece_files(composer, count):
-            try:
-                seq = score_to_sequence(corpus.parse(path), name=name, qpm=COMPOSER_QPM)
-            except Exception:  # a score music21 cannot read: skip it, keep the rest
-                continue
-            if len(seq) >= MIN_NOTES:
+            seq = read_composer_piece(name, path)
+            if seq is not None and len(seq) >= MIN_NOTES:
                 out.append(seq)
     return out

@@ -27,6 +27,7 @@ class MusicModel(nn.Module):
     Config: ClassVar[type] = object
     # How temperature applies in this family, in plain words (goes on the card).
     temperature_meaning: ClassVar[str] = ""
+    uses_temperature: ClassVar[bool] = True  # False: temperature changes nothing (say so in temperature_meaning)
     accepts_primer: ClassVar[bool] = True  # False: the family makes each piece from noise alone (the GANs)
     is_likelihood_model: ClassVar[bool] = True
     # A seconds-long version of this family for tests (`presets.toy_preset`): model config, the

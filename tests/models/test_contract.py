@@ -5,7 +5,7 @@ toy-trained once (its own `toy_preset`, seconds), saved, loaded, and then:
 - the card round-trips (`parse_card(card.to_dict())`, and the card.json on disk);
 - the same request gives byte-identical MIDI from two separate loads (and through `make_clip`);
 - another seed gives other music;
-- temperature changes the music, unless the family's `temperature_meaning` says it is ignored;
+- temperature changes the music, unless the family declares `uses_temperature = False`;
 - a primer is kept (the clip starts with the primer's notes) where `accepts_primer`, and refused with a
   clear error where not.
 `OVERRIDES` holds the few families whose toy run needs something else; a missing entry means defaults.
@@ -13,7 +13,6 @@ toy-trained once (its own `toy_preset`, seconds), saved, loaded, and then:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -75,12 +74,6 @@ OVERRIDES: dict[str, dict] = {
 FAMILIES = list(MODELS)
 
 
-def ignores_temperature(meaning: str) -> bool:
-    """Does a family's card say that temperature does nothing? ("ignored: ...", "temperature has no effect")"""
-    return bool(re.match(r"\s*(ignored|not used|no effect)\b", meaning, re.I)
-                or re.search(r"temperature (is ignored|is not used|has no effect|does nothing)", meaning, re.I))
-
-
 def music(seq: NoteSequence) -> tuple:
     """What a model made: its notes and its own meta (e.g. C-abc's text), not the request echoed back."""
     return seq.notes, tuple((k, v) for k, v in seq.meta if k not in REQUEST_META)
@@ -117,7 +110,7 @@ class Toy:
 def setting():
     runtime.configure("sample")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(CORPORA, COMPOSER_CORPUS, composer_corpus)
+        mp.setitem(CORPORA, COMPOSER_CORPUS, lambda refresh=False: composer_corpus())
         yield
     clear_model_cache()
 
@@ -220,22 +213,22 @@ def test_another_seed_other_music(toy):
         "every random draw")
 
 
-def test_temperature_changes_the_music_unless_the_card_says_otherwise(toy):
+def test_temperature_changes_the_music_unless_the_family_says_otherwise(toy):
     meaning = toy.cls.temperature_meaning
     loaded = load_checkpoint(toy.folder)
     t = toy.request().temperature
     hotter = min(TEMPERATURE_RANGE[1], max(3.0 * t, t + 1.0))
     base = sample_checkpoint(loaded, toy.request())
     hot = sample_checkpoint(loaded, toy.request(temperature=hotter))
-    if ignores_temperature(meaning):
+    if not toy.cls.uses_temperature:
         assert music(base) == music(hot), (
-            f"{toy.family}: temperature_meaning says temperature is ignored ({meaning!r}), yet T={t:g} and "
-            f"T={hotter:g} made different music")
+            f"{toy.family}: uses_temperature is False ({meaning!r}), yet T={t:g} and T={hotter:g} made "
+            "different music")
     else:
         assert music(base) != music(hot), (
             f"{toy.family}: T={t:g} and T={hotter:g} made the same music ({describe(base)}), but the card says "
-            f"{meaning!r}. Make temperature reach the sampler, or say in temperature_meaning that it is ignored "
-            "('ignored: ...')")
+            f"{meaning!r}. Make temperature reach the sampler, or set uses_temperature = False and say so in "
+            "temperature_meaning")
 
 
 # ---- primers ------------------------------------------------------------------------------------------
