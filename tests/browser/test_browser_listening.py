@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from musicgen import listening as L
+from musicgen.card import Card
 from musicgen.checkpoints import list_cards
 from musicgen.listening.schema import to_record, trials
 
@@ -26,9 +27,9 @@ STUDY = "web"
 
 def _shipped_systems() -> list[str]:
     """markov, one more shipped model trained on the same corpus (if any), and real pieces."""
-    cards = {c["id"]: c for c in list_cards() if "error" not in c}
-    corpus = cards["markov"]["training"]["corpus"]
-    others = sorted(cid for cid, c in cards.items() if cid != "markov" and c["training"].get("corpus") == corpus)
+    cards = {c.id: c for c in list_cards() if isinstance(c, Card)}
+    corpus = cards["markov"].corpus
+    others = sorted(cid for cid, c in cards.items() if cid != "markov" and c.corpus == corpus)
     return ["markov", *others[:1], L.REAL]
 
 
