@@ -68,9 +68,9 @@ def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True,
     t = preset.train
     max_steps = max_steps if max_steps is not None else t.max_steps
     max_seconds = max_seconds if max_seconds is not None else t.max_seconds
-    torch.manual_seed(t.seed)  # weight init; batches use their own generator below
-    if t.threads:
-        torch.set_num_threads(t.threads)
+    # Weight init and dropout draw from torch's global generator: a training run owns its process (the CLI
+    # sets the `train` runtime profile, with the preset's threads, before calling this). Batches use their own.
+    torch.manual_seed(t.seed)
     device = pick_device(t.device)
     representation = representation_from_card(preset.representation, preset.representation_config)
     corpus, train_b, valid_b, test_b = make_data(preset, representation)
