@@ -7,14 +7,7 @@ from tests.models import vae_checks
 FAMILY = "lstm-vae"
 
 
-@pytest.mark.parametrize("check", [
-    vae_checks.check_train_step_changes_weights_and_counts_kl_steps,
-    vae_checks.check_kl_schedule_survives_a_reload,
-    vae_checks.check_eval_loss_is_recon_plus_kl,
-    vae_checks.check_sampling_is_deterministic_per_seed_and_in_range,
-    vae_checks.check_continuation_keeps_the_primer,
-    vae_checks.check_interpolation,
-], ids=lambda f: f.__name__.removeprefix("check_"))
+@pytest.mark.parametrize("check", vae_checks.SHARED_CHECKS, ids=vae_checks.check_id)
 def test_shared_vae_behaviour(check):
     check(FAMILY)
 

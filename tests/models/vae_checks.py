@@ -104,3 +104,13 @@ def check_trained_latents_differ_between_pieces(family: str, tmp_path) -> None:
     with torch.inference_mode():
         means = torch.stack([model.encode_piece(p) for p in toy_corpus().pieces])
     assert float(means.std(0).mean()) > 0.1
+
+
+# Every VAE family runs these (test_lstm_vae.py, test_tvae.py), one test each.
+SHARED_CHECKS = [check_train_step_changes_weights_and_counts_kl_steps, check_kl_schedule_survives_a_reload,
+                 check_eval_loss_is_recon_plus_kl, check_sampling_is_deterministic_per_seed_and_in_range,
+                 check_continuation_keeps_the_primer, check_interpolation]
+
+
+def check_id(check) -> str:
+    return check.__name__.removeprefix("check_")
