@@ -44,8 +44,8 @@ REAL_SYSTEMS = ["real:bach-chorales"]  # checked too when their corpus is cached
 REQUEST_CHANGES: dict[str, dict] = {
     # Seed 7's tune is 681 characters: ~3 s of music21 reading its ABC. Seed 8's (253) takes 0.2 s.
     "C-abc": {"seed": 8},
-    # Without a primer the style push starts from a piece of music21-composers, whose first parse takes
-    # minutes; a stored primer file (the opening of a held-out piece) keeps the check fast and hermetic.
+    # Without a primer the style push starts from a piece of music21-composers; a stored primer file (the
+    # opening of a held-out piece) keeps the check independent of that corpus.
     "D-classifier-ascent": {"primer_file": True},
     "real:bach-chorales": {"seed": 3},
 }
