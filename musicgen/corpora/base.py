@@ -43,6 +43,7 @@ class Corpus:
     name: str
     pieces: tuple[NoteSequence, ...]
     split: dict  # {"train": [ids], "valid": [...], "test": [...]}
+    skipped: tuple[tuple[str, str], ...] = ()  # (file, reason) for source files that did not import
 
     def ids(self) -> list[str]:
         return [p.name for p in self.pieces]
