@@ -40,10 +40,11 @@ from musicgen.listening.schema import (
     votes,
 )
 from musicgen.listening.study import REAL, StudySpec
+from musicgen.paths import data_dir
 
 __all__ = ["ANSWERS", "TIE", "TrialRecord", "Vote", "VoteStore", "default_db_url", "open_store"]
 
-DATA_ENV, DB_URL_ENV = "MUSICGEN_DATA", "MUSICGEN_DB_URL"
+DB_URL_ENV = "MUSICGEN_DB_URL"
 SQLITE_FILE = "listening.sqlite"
 BUSY_TIMEOUT_MS = 30_000
 
@@ -53,8 +54,7 @@ def default_db_url() -> str:
     url = os.environ.get(DB_URL_ENV, "").strip()
     if url:
         return url
-    folder = Path(os.environ.get(DATA_ENV, "") or Path.home() / ".local" / "share" / "musicgen").expanduser()
-    return f"sqlite:///{folder / SQLITE_FILE}"
+    return f"sqlite:///{data_dir() / SQLITE_FILE}"
 
 
 def _normalise_url(url: str) -> str:

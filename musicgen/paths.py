@@ -1,0 +1,14 @@
+"""Where musicgen keeps what is not in git: the user's data folder (votes, sample sets, user-trained
+checkpoints) and the parse cache. One place, so every module agrees and tests can redirect them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DATA_ENV = "MUSICGEN_DATA"
+
+
+def data_dir() -> Path:
+    """$MUSICGEN_DATA, else ~/.local/share/musicgen (not created here: writers create what they need)."""
+    return Path(os.environ.get(DATA_ENV, "") or Path.home() / ".local" / "share" / "musicgen").expanduser()
