@@ -68,6 +68,10 @@ class TrainingSummary:
     test_metrics: dict = field(default_factory=dict)
     code_version: str = ""
     torch: str = ""
+    # A run on the user's own data: the corpus as trained on (name, files, pieces, notes, files_sha256)
+    # and the `--set` overrides of the preset. Empty for the shipped checkpoints.
+    corpus_info: dict = field(default_factory=dict)
+    overrides: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)  # family-specific (`MusicModel.training_summary`, data sizes)
 
     @property
@@ -91,6 +95,7 @@ class Card:
     weights_bytes: int | None = None
     evaluation: dict = field(default_factory=dict)  # {} until `python -m musicgen evaluate` runs
     format_version: int = CARD_SCHEMA
+    origin: str = "shipped"  # "shipped" (checkpoints/, in git) | "user" (trained by `train --corpus/--set/--name`)
 
     @property
     def corpus(self) -> str:
@@ -100,6 +105,10 @@ class Card:
     @property
     def display_title(self) -> str:
         return self.title or self.id
+
+    @property
+    def user_trained(self) -> bool:
+        return self.origin == "user"
 
     @property
     def evaluated(self) -> bool:
@@ -115,6 +124,9 @@ class Card:
             del training["test_nll_per_token"]
         if training["test_loss"] is None:
             del training["test_loss"]
+        for optional in ("corpus_info", "overrides"):  # shipped cards have neither
+            if not training[optional]:
+                del training[optional]
         training.update(t.extra)
         return {"id": self.id, "system": self.system, "title": self.title, "description": self.description,
                 "limitations": self.limitations,
@@ -124,7 +136,7 @@ class Card:
                 "family": self.family, "model_config": self.model_config,
                 "representation": {"name": self.representation.name, "config": self.representation.config,
                                    "vocab_size": self.representation.vocab_size},
-                "weights_sha256": self.weights_sha256, "weights_bytes": self.weights_bytes}
+                "weights_sha256": self.weights_sha256, "weights_bytes": self.weights_bytes, "origin": self.origin}
 
 
 # ---- parsing -------------------------------------------------------------------------------------
@@ -187,4 +199,5 @@ def parse_card(doc: Any, *, where: str = "card.json", accepts_primer_default: bo
                 representation=RepresentationSpec(name=rep["name"], config=rep["config"], vocab_size=rep["vocab_size"]),
                 sampling=sampling, training=_typed(TrainingSummary, training_doc, f"{where} training", True),
                 weights_sha256=str(doc["weights_sha256"]), weights_bytes=doc.get("weights_bytes"),
-                evaluation=dict(doc.get("evaluation") or {}), format_version=doc["format_version"])
+                evaluation=dict(doc.get("evaluation") or {}), format_version=doc["format_version"],
+                origin=str(doc.get("origin") or "shipped"))

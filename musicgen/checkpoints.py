@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from safetensors.torch import save_file
 
 from musicgen.card import CARD_SCHEMA, Card, CardError, RepresentationSpec, parse_card
 from musicgen.models import MODELS, MusicModel, build_model
+from musicgen.paths import data_dir
 from musicgen.representations import representation_from_card
 
 FORMAT_VERSION = CARD_SCHEMA
@@ -31,7 +33,26 @@ class CheckpointError(RuntimeError):
 
 
 def checkpoints_dir() -> Path:
+    """The shipped checkpoints (in git), or $MUSICGEN_CHECKPOINTS."""
     return Path(os.environ.get("MUSICGEN_CHECKPOINTS", Path(__file__).resolve().parent.parent / "checkpoints"))
+
+
+def user_checkpoints_dir() -> Path:
+    """Checkpoints a user trained on their own data: under the data folder, never in git."""
+    return data_dir() / "checkpoints"
+
+
+def checkpoint_folder(checkpoint_id: str) -> Path:
+    """Where a checkpoint id lives: the shipped folder first, then the user's (a path that may not exist)."""
+    for root in (checkpoints_dir(), user_checkpoints_dir()):
+        if (root / checkpoint_id / CARD).exists():
+            return root / checkpoint_id
+    return checkpoints_dir() / checkpoint_id
+
+
+def _folder(id_or_path: str | Path) -> Path:
+    folder = Path(id_or_path)
+    return folder if folder.is_dir() else checkpoint_folder(str(id_or_path))
 
 
 @dataclass(frozen=True)
@@ -69,9 +90,25 @@ def _write_card(card: Card, folder: Path) -> Path:
     return path
 
 
-def save_checkpoint(model: MusicModel, card: Card, history: dict, folder: Path) -> Path:
-    """Weights, then the card (with the weights' hash and the model's own config), then the history."""
-    folder.mkdir(parents=True, exist_ok=True)
+def save_checkpoint(model: MusicModel, card: Card, history: dict, folder: Path, *,
+                    extra_files: dict[str, str] | None = None) -> Path:
+    """Weights, the card (with the weights' hash and the model's own config), the history and any
+    `extra_files` (name → text), written into a temporary folder that then replaces `folder` in one
+    rename: a crash or a cancelled run never leaves half a checkpoint, and a reader never sees one."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = folder.parent / f".{folder.name}.writing-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    _write_files(model, card, history, staging, extra_files or {})
+    old = folder.parent / f".{folder.name}.old-{os.getpid()}"
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(staging, folder)
+    shutil.rmtree(old, ignore_errors=True)
+    return folder
+
+
+def _write_files(model: MusicModel, card: Card, history: dict, folder: Path, extra_files: dict[str, str]) -> None:
     weights = folder / WEIGHTS
     save_file(model.inference_state_dict(), str(weights), metadata={"format": "pt"})
     card = dataclasses.replace(
@@ -82,7 +119,8 @@ def save_checkpoint(model: MusicModel, card: Card, history: dict, folder: Path) 
         weights_sha256=sha256_file(weights), weights_bytes=weights.stat().st_size)
     _write_card(card, folder)
     (folder / HISTORY).write_text(json.dumps(history) + "\n")
-    return folder
+    for name, text in extra_files.items():
+        (folder / name).write_text(text)
 
 
 def read_card(folder: Path) -> Card:
@@ -105,9 +143,7 @@ def read_card(folder: Path) -> Card:
 
 
 def load_checkpoint(id_or_path: str | Path) -> LoadedCheckpoint:
-    folder = Path(id_or_path)
-    if not folder.is_dir():
-        folder = checkpoints_dir() / str(id_or_path)
+    folder = _folder(id_or_path)
     if not folder.is_dir():
         known = ", ".join(list_checkpoint_ids()) or "none"
         raise CheckpointError(f"no checkpoint {id_or_path!r} (known: {known})")
@@ -138,9 +174,7 @@ def update_card_evaluation(id_or_path: str | Path, evaluation: dict) -> Path:
     Every other field keeps its value (the card is rewritten the way `save_checkpoint` writes it, in the
     current schema), so the weights hash and the rest of the card stay valid.
     """
-    folder = Path(id_or_path)
-    if not folder.is_dir():
-        folder = checkpoints_dir() / str(id_or_path)
+    folder = _folder(id_or_path)
     card = read_card(folder)  # raises CheckpointError with the fix if the card is missing or broken
     try:
         json.dumps(evaluation, allow_nan=False)
@@ -150,10 +184,12 @@ def update_card_evaluation(id_or_path: str | Path, evaluation: dict) -> Path:
 
 
 def list_checkpoint_ids() -> list[str]:
-    root = checkpoints_dir()
-    if not root.is_dir():
-        return []
-    return sorted(p.name for p in root.iterdir() if (p / CARD).exists())
+    """Shipped and user-trained checkpoint ids, sorted (a user id never shadows a shipped one: `train` refuses it)."""
+    ids = set()
+    for root in (checkpoints_dir(), user_checkpoints_dir()):
+        if root.is_dir():
+            ids.update(p.name for p in root.iterdir() if (p / CARD).exists())
+    return sorted(ids)
 
 
 def list_cards() -> list[Card | BrokenCheckpoint]:
@@ -161,7 +197,7 @@ def list_cards() -> list[Card | BrokenCheckpoint]:
     cards: list[Card | BrokenCheckpoint] = []
     for cid in list_checkpoint_ids():
         try:
-            cards.append(read_card(checkpoints_dir() / cid))
+            cards.append(read_card(checkpoint_folder(cid)))
         except CheckpointError as e:
             cards.append(BrokenCheckpoint(id=cid, error=str(e)))
     return cards
@@ -169,10 +205,7 @@ def list_cards() -> list[Card | BrokenCheckpoint]:
 
 def read_history(folder_or_id: str | Path) -> dict:
     """A checkpoint's loss curves (history.json); a missing or broken file gives no records and says why."""
-    folder = Path(folder_or_id)
-    if not folder.is_dir():
-        folder = checkpoints_dir() / str(folder_or_id)
-    path = folder / HISTORY
+    path = _folder(folder_or_id) / HISTORY
     if not path.exists():
         return {"records": [], "error": f"{path.name} is missing"}
     try:

@@ -36,7 +36,8 @@ def _cmd_list(args) -> int:
             continue
         nll = c.training.test_nll_per_token
         nll_text = f"test NLL {nll:.3f}/token" if isinstance(nll, (int, float)) else ""
-        print(f"{c.id:<12} {c.title:<28} {c.family:<8} {c.corpus} {nll_text}")
+        mine = "  [trained by you]" if c.user_trained else ""
+        print(f"{c.id:<12} {c.title:<28} {c.family:<8} {c.corpus} {nll_text}{mine}")
     return 0
 
 
@@ -88,19 +89,81 @@ def _write_audio(seq, path: Path) -> int:
     return 0
 
 
+def _corpus_argument(text: str) -> str:
+    """`--corpus`: a registered name, `folder:PATH`, or a plain path to a folder or a .zip of music files."""
+    from musicgen.corpora import CORPORA, CorpusError
+    from musicgen.corpora.archive import unpack_zip
+
+    if text in CORPORA or text.startswith("folder:"):
+        return text
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return f"folder:{path.resolve()}"
+    if path.suffix.lower() == ".zip" and path.is_file():
+        try:
+            return f"folder:{unpack_zip(path)}"
+        except CorpusError as e:
+            raise UsageError(str(e)) from None
+    raise UsageError(f"--corpus {text!r} is neither a corpus ({', '.join(CORPORA)}), nor folder:PATH, nor an "
+                     "existing folder or .zip")
+
+
+def _settings_argument(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set takes key=value, not {pair!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _report_corpus(name: str) -> None:
+    """One line on what the corpus holds, and what was skipped and why (the first few reasons)."""
+    from musicgen.corpora import CorpusError, load_corpus
+
+    try:
+        corpus = load_corpus(name)
+    except CorpusError as e:
+        raise UsageError(str(e)) from None
+    line = f"corpus {name}: {len(corpus.pieces)} pieces, {sum(len(p) for p in corpus.pieces)} notes"
+    if corpus.skipped:
+        reasons = "; ".join(f"{file}: {why}" for file, why in corpus.skipped[:3])
+        line += f"; {len(corpus.skipped)} files skipped (first: {reasons})"
+    print(line, flush=True)
+
+
 def _cmd_train(args) -> int:
     from musicgen import runtime
+    from musicgen.checkpoints import checkpoints_dir
     from musicgen.presets import PRESETS
-    from musicgen.train import train
+    from musicgen.presets.base import PresetError, customise, default_run_id
+    from musicgen.train import TrainingDataError, train
 
     if args.preset not in PRESETS:
         raise UsageError(f"unknown preset {args.preset!r}; choose one of {', '.join(PRESETS)}")
     if args.max_steps is not None and args.max_steps < 1:
         raise UsageError("--max-steps must be at least 1")
+    if args.max_minutes is not None and args.max_minutes <= 0:
+        raise UsageError("--max-minutes must be more than 0")
     preset = PRESETS[args.preset]
+    if args.corpus or args.set or args.name:  # a run of the user's own: a new id, under the data folder
+        corpus = _corpus_argument(args.corpus) if args.corpus else None
+        try:
+            name = args.name or default_run_id(preset, args.corpus)  # named after what the user typed
+            preset = customise(preset, corpus=corpus, settings=_settings_argument(args.set or []), name=name)
+        except PresetError as e:
+            raise UsageError(str(e)) from None
+        if (checkpoints_dir() / preset.id).exists():
+            raise UsageError(f"{preset.id!r} is a shipped checkpoint; choose another --name")
+        _report_corpus(preset.corpus)
     runtime.configure("train", threads=preset.train.threads)
     out = Path(args.out) if args.out else None
-    folder = train(preset, out_dir=out, resume=args.resume, max_steps=args.max_steps, max_seconds=args.max_seconds)
+    max_seconds = args.max_minutes * 60 if args.max_minutes is not None else args.max_seconds
+    try:
+        folder = train(preset, out_dir=out, resume=args.resume, max_steps=args.max_steps, max_seconds=max_seconds)
+    except TrainingDataError as e:
+        raise UsageError(str(e)) from None
     print(f"saved {folder}")
     return 0
 
@@ -112,6 +175,9 @@ def _cmd_evaluate(args) -> int:
     from musicgen.checkpoints import CheckpointError, list_checkpoint_ids, load_checkpoint, update_card_evaluation
     from musicgen.corpora import CorpusError
     from musicgen.evaluation import EvaluationError, evaluate_model, format_table, json_document
+    from musicgen.midi import MidiImportError
+    from musicgen.sample_sets import SampleSetError, update_evaluation
+    from musicgen.systems import UnknownSystemError, get_system, is_samples
 
     if args.n is None or args.n < 2:
         raise UsageError(f"--n must be at least 2 (samples per model), got {args.n}")
@@ -119,17 +185,25 @@ def _cmd_evaluate(args) -> int:
     ids = list(dict.fromkeys(args.model)) if args.model else known
     if not ids:
         raise UsageError("no checkpoints found; train one with `python -m musicgen train markov`")
-    unknown = [m for m in ids if m not in known]
+    unknown = [m for m in ids if m not in known and not is_samples(m)]
     if unknown:
-        raise UsageError(f"unknown model {unknown[0]!r}; choose from {', '.join(known) or 'none'}")
+        raise UsageError(f"unknown model {unknown[0]!r}; choose from {', '.join(known) or 'none'} "
+                         "(or samples:<name> for a sample set)")
     results, ceilings = {}, {}
     for cid in ids:
         try:
-            results[cid] = evaluate_model(load_checkpoint(cid), args.n, ceilings=ceilings)
-        except (CheckpointError, CorpusError, EvaluationError) as e:
+            target = get_system(cid) if is_samples(cid) else load_checkpoint(cid)
+            results[cid] = evaluate_model(target, args.n, ceilings=ceilings)
+        except (CheckpointError, CorpusError, EvaluationError, SampleSetError, UnknownSystemError,
+                MidiImportError) as e:
             raise UsageError(f"{cid}: {e}") from None
+        if "note" in results[cid]:
+            print(f"{cid}: note: {results[cid]['note']}", flush=True)
         if not args.no_write:
-            update_card_evaluation(cid, results[cid])
+            if is_samples(cid):
+                update_evaluation(cid.split(":", 1)[1], results[cid])
+            else:
+                update_card_evaluation(cid, results[cid])
         print(f"{cid}: evaluated in {results[cid]['seconds']:.1f} s", flush=True)
     print(format_table(results))
     if args.json:
@@ -140,6 +214,36 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _cmd_samples(args) -> int:
+    """`samples add|list|remove`: sample sets, MIDI files made by an outside model (`sample_sets.py`)."""
+    from musicgen import sample_sets as ss
+
+    try:
+        if args.action == "add":
+            added = ss.add_sample_set(args.name, args.path, corpus=args.corpus)
+            for skipped in added.skipped:
+                print(f"{skipped.source}: SKIPPED {skipped.reason}")
+            print(f"sample set {added.id}: {added.n_files} files added, {len(added.skipped)} skipped "
+                  f"(compared with {added.corpus}; in {added.folder})")
+            return 0
+        if args.action == "remove":
+            print(f"removed {ss.remove_sample_set(args.name)}")
+            return 0
+        sets = ss.list_sample_sets()
+        if not sets:
+            print("no sample sets; add one with `python -m musicgen samples add NAME PATH`")
+        for s in sets:
+            if isinstance(s, ss.BrokenSampleSet):
+                print(f"{s.id:<24} BROKEN  {s.error}")
+                continue
+            overlap = s.evaluation.get("overlap_mean") if s.evaluation else None
+            evaluated = f"overlap {overlap:.3f}" if isinstance(overlap, (int, float)) else "not evaluated"
+            print(f"{s.id:<24} {s.n_files:>5} files  {s.corpus:<16} {evaluated}  {s.source}")
+        return 0
+    except ss.SampleSetError as e:
+        raise UsageError(str(e)) from None
+
+
 def _cmd_bench(args) -> int:
     _sampling_process()
     from musicgen.bench import run_cli
@@ -148,17 +252,20 @@ def _cmd_bench(args) -> int:
 
 
 def _cmd_import(args) -> int:
-    from musicgen.midi import MidiImportError, import_files, summarize_import
+    from musicgen.importing import ImportProblem, read_pieces
+    from musicgen.midi import summarize_import
 
     ok = failed = 0
-    for path, result in import_files(args.files):
-        if isinstance(result, MidiImportError):
-            failed += 1
-            print(f"{path}: ERROR {result.problem if hasattr(result, 'problem') else result}")
-        else:
-            ok += 1
-            print(f"{path}: {summarize_import(result)}")
-    print(f"{ok + failed} files: {ok} OK, {failed} ERROR")
+    for path in args.files:  # a line per piece: per file, per tune of an ABC file
+        for label, result in read_pieces(path):
+            if isinstance(result, ImportProblem):
+                failed += 1
+                print(f"{label}: ERROR {result.problem}", flush=True)
+            else:
+                ok += 1
+                print(f"{label}: {summarize_import(result)}", flush=True)
+    files = f"{len(args.files)} files" + ("" if ok + failed == len(args.files) else f", {ok + failed} pieces")
+    print(f"{files}: {ok} OK, {failed} ERROR")
     return 0
 
 
@@ -188,27 +295,48 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--audio", default=None, help="also write audio (.wav or .ogg)")
     s.set_defaults(run=_cmd_generate)
 
-    s = sub.add_parser("train", help="train a preset into checkpoints/<id>")
+    s = sub.add_parser("train", help="train a preset (on its corpus, or yours) into a checkpoint")
     s.add_argument("preset")
-    s.add_argument("--out", default=None, help="folder to write instead of checkpoints/<id>")
+    s.add_argument("--corpus", default=None,
+                   help="train on this instead: a corpus name, folder:PATH, or a folder / .zip of MIDI, ABC or MusicXML")
+    s.add_argument("--set", action="append", default=None, metavar="KEY=VALUE",
+                   help="change a model or training setting (repeatable), e.g. --set hidden=64 --set lr=0.003")
+    s.add_argument("--name", default=None, help="id of the new checkpoint (default: PRESET-<corpus>)")
+    s.add_argument("--out", default=None, help="folder to write instead of checkpoints/<id> (yours: the data folder)")
     s.add_argument("--resume", action="store_true", help="continue from runs/<id>/resume.pt")
     s.add_argument("--max-steps", type=int, default=None)
     s.add_argument("--max-seconds", type=float, default=None)
+    s.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget in minutes")
     s.set_defaults(run=_cmd_train)
 
     s = sub.add_parser("evaluate", help="objective metrics of samples against held-out real pieces")
-    s.add_argument("--model", action="append", default=None, help="a checkpoint id (repeatable; default all)")
-    s.add_argument("--n", type=int, default=64, help="samples per model (at least 2)")
+    s.add_argument("--model", action="append", default=None,
+                   help="a checkpoint id or samples:<name> (repeatable; default all checkpoints)")
+    s.add_argument("--n", type=int, default=64,
+                   help="samples per model (at least 2; a sample set gives at most its number of files)")
     s.add_argument("--json", default=None, help="also write the results as JSON here")
-    s.add_argument("--no-write", action="store_true", help="do not update the cards' evaluation field")
+    s.add_argument("--no-write", action="store_true",
+                   help="do not update the cards' (or sample sets') evaluation field")
     s.set_defaults(run=_cmd_evaluate)
+
+    s = sub.add_parser("samples", help="sample sets: MIDI files from an outside model, as a system samples:<name>")
+    actions = s.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    a = actions.add_parser("add", help="register a folder (nested folders allowed) or a .zip of MIDI files")
+    a.add_argument("name", help="letters, digits, - and _")
+    a.add_argument("path", help="a folder of MIDI files or a .zip of them")
+    a.add_argument("--corpus", default="bach-chorales", help="the corpus it is compared with (default bach-chorales)")
+    actions.add_parser("list", help="every sample set, its files and evaluation")
+    r = actions.add_parser("remove", help="delete a sample set")
+    r.add_argument("name")
+    s.set_defaults(run=_cmd_samples)
 
     s = sub.add_parser("bench", help="speed benchmark: prints a table (and JSON)")
     s.add_argument("--quick", action="store_true", help="fewer runs; under a minute")
     s.add_argument("--json", default=None, help="also write the results as JSON here")
     s.set_defaults(run=_cmd_bench)
 
-    s = sub.add_parser("import", help="check MIDI files: a line per file and a summary")
+    s = sub.add_parser("import", help="check MIDI, ABC or MusicXML files: a line per piece (per ABC tune) "
+                                      "and a summary")
     s.add_argument("files", nargs="+")
     s.set_defaults(run=_cmd_import)
     return p

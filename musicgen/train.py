@@ -8,6 +8,8 @@ folder, never shipped.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import subprocess
 import time
@@ -17,7 +19,7 @@ import torch
 from tqdm import tqdm
 
 from musicgen.card import Card, RepresentationSpec, Sampling, SamplingDefaults, TrainingSummary
-from musicgen.checkpoints import checkpoints_dir, save_checkpoint
+from musicgen.checkpoints import checkpoints_dir, save_checkpoint, user_checkpoints_dir
 from musicgen.corpora import load_corpus
 from musicgen.models import MODELS, build_model
 from musicgen.presets import Preset
@@ -43,14 +45,52 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+class TrainingDataError(ValueError):
+    """The corpus cannot train this preset (too little music for its window); says what to change."""
+
+
 def make_data(preset: Preset, representation):
-    """(corpus, train, valid, test batches); the family decides how pieces become batches."""
+    """(corpus, train, valid, test batches); the family decides how pieces become batches.
+
+    Raises TrainingDataError before any training when a split is empty or too short for one batch."""
     corpus = load_corpus(preset.corpus)
+    empty = [part for part in ("train", "valid", "test") if not corpus.split[part]]
+    if empty:
+        raise TrainingDataError(f"corpus {corpus.name!r} has {len(corpus.pieces)} usable pieces, too few to split "
+                                f"by piece (the {' and '.join(empty)} split{'s are' if len(empty) > 1 else ' is'} "
+                                "empty): add music (10 pieces or more)")
     make = MODELS[preset.family].make_batches
     t = preset.train
-    return (corpus, make(representation, corpus.subset("train"), train=t, augment=t.augment_transpose),
+    data = (corpus, make(representation, corpus.subset("train"), train=t, augment=t.augment_transpose),
             make(representation, corpus.subset("valid"), train=t, augment=False),
             make(representation, corpus.subset("test"), train=t, augment=False, window=NLL_WINDOW))
+    for part, batches in zip(("train", "valid"), data[1:3]):
+        first = next(iter(batches.epoch(torch.Generator().manual_seed(0)) if part == "train"
+                          else batches.sequential()), None)
+        if first is None or first.numel() == 0:
+            raise TrainingDataError(
+                f"corpus {corpus.name!r}: the {part} pieces hold too little music for one batch of this preset "
+                f"(window {t.window}, batch {t.batch_size}): add music, or lower them with "
+                f"--set window=... --set batch_size=...")
+    return data
+
+
+def corpus_info(corpus) -> dict:
+    """What a user run's card records about its data: name, files, pieces, notes, a hash of the file list."""
+    names = sorted(p.name for p in corpus.pieces)
+    files = {n.split("#")[0] for n in names}
+    return {"name": corpus.name, "files": len(files) + len(corpus.skipped), "files_skipped": len(corpus.skipped),
+            "pieces": len(names), "notes": sum(len(p) for p in corpus.pieces),
+            "files_sha256": hashlib.sha256("\n".join(names).encode()).hexdigest()}
+
+
+def user_description(preset: Preset, info: dict, steps: int, seconds: float) -> str:
+    """Plain words for a user run's card, made from the family and the data."""
+    kind = preset.title[:1].lower() + preset.title[1:]
+    changed = f", with {', '.join(f'{k}={v}' for k, v in preset.overrides.items())}" if preset.overrides else ""
+    return (f"Trained by you: {kind}, learned from {info['name']} ({info['pieces']} pieces, {info['notes']} notes "
+            f"from {info['files'] - info['files_skipped']} files) for {steps} steps ({seconds / 60:.1f} min), "
+            f"starting from the {preset.based_on or preset.id} preset's settings{changed}.")
 
 
 def _typed_defaults(defaults: dict) -> SamplingDefaults:
@@ -154,14 +194,18 @@ def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True,
     records.append({"step": step, "seconds": round(elapsed(), 2), "epoch": epoch, "valid_loss": valid_loss})
     model.to("cpu")
     summary = model.training_summary()
+    user = preset.origin == "user"
+    info = corpus_info(corpus) if user else {}
     card = Card(
-        id=preset.id, system=preset.system, family=preset.family, title=preset.title,
-        description=preset.description, limitations=preset.limitations, model_config={},
+        id=preset.id, system=preset.system, family=preset.family,
+        title=f"{preset.title} (yours: {preset.id})" if user else preset.title,
+        description=user_description(preset, info, step, elapsed()) if user else preset.description,
+        limitations=preset.limitations, model_config={}, origin=preset.origin,
         representation=RepresentationSpec(name=preset.representation, config={}, vocab_size=0),  # save fills these
         sampling=Sampling(defaults=_typed_defaults(preset.sampling_defaults),
                           temperature_meaning=model.temperature_meaning, accepts_primer=model.accepts_primer),
         training=TrainingSummary(
-            preset=preset.id, corpus=corpus.name, split_sha=corpus.split_digest(),
+            preset=preset.based_on or preset.id, corpus=corpus.name, corpus_info=info, overrides=preset.overrides, split_sha=corpus.split_digest(),
             split_sizes={k: len(v) for k, v in corpus.split.items()}, steps=step, epochs=epoch,
             seconds=round(elapsed(), 1), device=str(device), threads=torch.get_num_threads(),
             train_config={k: getattr(t, k) for k in t.__dataclass_fields__}, final_valid_loss=valid_loss,
@@ -169,6 +213,8 @@ def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True,
             **{test_key: test_loss}, extra={"train_examples": train_b.describe(), **summary}),
         weights_sha256="")
     history = {"x_keys": ["step", "seconds"], "records": records}
-    folder = out_dir or (checkpoints_dir() / preset.id)
-    save_checkpoint(model, card, history, folder)
+    folder = out_dir or ((user_checkpoints_dir() if user else checkpoints_dir()) / preset.id)
+    # A user run keeps its split beside the checkpoint (the shipped corpora's splits are committed).
+    extra = {"split.json": json.dumps(corpus.split, indent=1) + "\n"} if user else {}
+    save_checkpoint(model, card, history, folder, extra_files=extra)
     return folder

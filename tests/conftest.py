@@ -1,9 +1,14 @@
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from musicgen import runtime
+
+# The suite never reads or writes the user's data folder (votes, sample sets, user-trained checkpoints).
+os.environ["MUSICGEN_DATA"] = tempfile.mkdtemp(prefix="musicgen-test-data-")
 
 # The process-wide torch profile every clip-making process uses (app, CLI): clips here match theirs byte for byte.
 runtime.configure("sample")

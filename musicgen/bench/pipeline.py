@@ -11,7 +11,7 @@ import time
 import torch
 
 from musicgen.audio import Clip, encode_mp3, encode_ogg, normalize_loudness
-from musicgen.checkpoints import checkpoints_dir, load_checkpoint, read_card
+from musicgen.checkpoints import checkpoint_folder, load_checkpoint, read_card
 from musicgen.systems import Request, make_clip
 from musicgen.synth import render_audio, render_for_browser, resolve_soundfont
 
@@ -127,7 +127,7 @@ def time_generate(checkpoint_id: str, runs: int, *, min_runs: int | None = None,
 
 
 def read_card_family(checkpoint_id: str) -> str:
-    return read_card(checkpoints_dir() / checkpoint_id).family
+    return read_card(checkpoint_folder(checkpoint_id)).family
 
 
 def bench_model(checkpoint_id: str, runs: int, *, min_runs: int | None = None, budget_s: float = float("inf")) -> dict:
