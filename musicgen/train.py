@@ -14,6 +14,7 @@ import math
 import subprocess
 import time
 from pathlib import Path
+from typing import Callable
 
 import torch
 from tqdm import tqdm
@@ -103,8 +104,17 @@ def _finite(parts: dict) -> dict:
     return {k: v for k, v in parts.items() if isinstance(v, (int, float)) and math.isfinite(v)}
 
 
+class TrainingCancelled(RuntimeError):
+    """`on_progress` asked to stop: nothing is saved (a cancelled run leaves no checkpoint)."""
+
+
 def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True, resume: bool = False,
-          max_steps: int | None = None, max_seconds: float | None = None) -> Path:
+          max_steps: int | None = None, max_seconds: float | None = None,
+          on_progress: Callable[[dict], bool] | None = None) -> Path:
+    """Train `preset` and save its checkpoint; returns the folder.
+
+    `on_progress(report)` (a background job's hook) gets {"step", "max_steps", "seconds", "max_seconds",
+    "record"} with every history record; returning True cancels the run (TrainingCancelled, nothing saved)."""
     t = preset.train
     max_steps = max_steps if max_steps is not None else t.max_steps
     max_seconds = max_seconds if max_seconds is not None else t.max_seconds
@@ -179,6 +189,10 @@ def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True,
                 bar.set_postfix(valid=f"{record['valid_loss']:.3f}")
             if record:
                 records.append(record)
+                if on_progress and on_progress({"step": step, "max_steps": max_steps, "seconds": elapsed(),
+                                                "max_seconds": max_seconds, "record": record}):
+                    bar.close()
+                    raise TrainingCancelled(f"training {preset.id} was cancelled at step {step}")
             if (max_steps and step >= max_steps) or (max_seconds and elapsed() >= max_seconds):
                 stop = True
                 break
