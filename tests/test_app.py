@@ -114,6 +114,27 @@ def test_garbage_midi_upload_shows_an_error_and_the_page_keeps_working():
     assert len(at.get("plotly_chart")) == 2
 
 
+def test_abc_upload_is_a_primer_and_a_broken_one_says_why():
+    from tests.test_importing import TUNES
+
+    at = _generate_page()
+    at.radio(key="primer_kind").set_value("file").run()
+    broken = b"X:7\nT:Broken\nK:C\n[[[[CDE\n\n"
+    at.file_uploader(key="primer_file").set_value(("bad.abc", broken, "text/vnd.abc")).run()
+    assert not at.exception
+    assert "bad.abc#X:7: music21 could not read this tune" in _texts(at.error)
+    assert _button(at, "Generate").disabled
+
+    # a tune book whose first tune is broken: its first readable tune is the primer, and the page says so
+    at.file_uploader(key="primer_file").set_value(("book.abc", broken + TUNES.encode(), "text/vnd.abc")).run()
+    assert not at.exception and not at.error
+    assert "Read 16 notes, 4.0 s from book.abc (the first readable of its 5 tunes, X:1)." in _texts(at.caption)
+    _button(at, "Generate").click().run()
+    assert not at.exception and not at.error
+    assert "--primer file:book.abc" in at.code[0].value
+    assert int(at.session_state[RESULT_KEY].sequence.meta_dict()["primer_notes"]) > 0
+
+
 def test_broken_checkpoints_warn_on_home_and_error_on_generate(broken_checkpoints):
     home = AppTest.from_file(HOME, default_timeout=TIMEOUT).run()
     assert not home.exception

@@ -6,6 +6,7 @@ import pytest
 from musicgen.cli import main
 from musicgen.corpora import toy_corpus
 from musicgen.midi import load_midi, save_midi
+from tests.test_importing import IRISH, SHARED, TUNES, needs_shared, tiny_score, write_score
 
 
 @pytest.fixture
@@ -75,6 +76,38 @@ def test_import_reports_each_file(tmp_path, capsys):
     assert "good.mid: OK 48 notes" in lines[0]
     assert "bad.mid: ERROR" in lines[1] and "missing.mid: ERROR" in lines[2]
     assert lines[-1] == "3 files: 1 OK, 2 ERROR"
+
+
+def test_import_reads_every_abc_tune_musicxml_and_says_why_others_fail(tmp_path, capsys):
+    (tmp_path / "book.abc").write_text(TUNES)  # 4 tunes, the second one broken
+    mxl = write_score(tiny_score(bpm=90), tmp_path / "scores" / "tiny.mxl")
+    (tmp_path / "cut.mxl").write_bytes(mxl.read_bytes()[:200])
+    (tmp_path / "notes.txt").write_text("C D E F")
+    files = [tmp_path / "book.abc", mxl, tmp_path / "cut.mxl", tmp_path / "notes.txt"]
+    assert main(["import", *map(str, files)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4 + 3 + 1
+    assert lines[0].startswith(f"{tmp_path / 'book.abc'}#X:1: OK 16 notes")
+    assert lines[1].startswith(f"{tmp_path / 'book.abc'}#X:2: ERROR music21 could not read this tune")
+    assert ": OK 8 notes" in lines[2] and "#X:3" in lines[2] and "#X:1 (tune 4): OK" in lines[3]
+    assert lines[4] == f"{mxl}: OK 8 notes, 2.7 s"  # 8 quavers at the score's 90 crotchets a minute
+    assert lines[5].startswith(f"{tmp_path / 'cut.mxl'}: ERROR not a readable .mxl")
+    assert lines[6].startswith(f"{tmp_path / 'notes.txt'}: ERROR not a supported music file (.txt")
+    assert lines[-1] == "4 files, 7 pieces: 4 OK, 3 ERROR"
+
+
+@needs_shared
+def test_import_real_files_from_the_shared_corpora(tmp_path):
+    tunes = IRISH.read_text().split("\nX:")
+    (tmp_path / "irish.abc").write_text("\nX:".join(tunes[:3]) + "\n")  # the tune book's first three tunes
+    midi = sorted((SHARED / "Classical-Piano-Composer").rglob("*.mid"))[0]
+    out = subprocess.run([sys.executable, "-m", "musicgen", "import", str(tmp_path / "irish.abc"), str(midi)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and not out.stderr.strip()
+    lines = out.stdout.splitlines()
+    assert [line.split(": ")[1][:2] for line in lines[:-1]] == ["OK"] * 4
+    assert lines[0].startswith(f"{tmp_path / 'irish.abc'}#X:1: OK") and lines[3].startswith(f"{midi}: OK")
+    assert lines[-1] == "2 files, 4 pieces: 4 OK, 0 ERROR"
 
 
 def test_module_entry_point():

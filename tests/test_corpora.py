@@ -39,6 +39,46 @@ def test_folder_corpus_of_midi_files(tmp_path, monkeypatch):
     assert sorted(corpus.split["train"] + corpus.split["valid"] + corpus.split["test"]) == sorted(corpus.ids())
 
 
+def test_folder_corpus_of_midi_abc_and_musicxml_lists_what_it_skipped(tmp_path, monkeypatch):
+    from musicgen.corpora import folder
+    from musicgen.midi import save_midi
+    from tests.test_importing import TUNES, tiny_score, write_score
+
+    monkeypatch.setenv("MUSICGEN_CACHE", str(tmp_path / "cache"))
+    root = tmp_path / "music"
+    (root / "midi").mkdir(parents=True)
+    for seq in toy_corpus().pieces[:3]:
+        save_midi(seq, root / "midi" / f"{seq.name}.mid")
+    (root / "midi" / "broken.mid").write_bytes(b"not midi")
+    (root / "book.abc").write_text(TUNES)  # 4 tunes, X:2 broken
+    mxl = write_score(tiny_score(), root / "scores" / "tiny.mxl")
+    (root / "scores" / "cut.mxl").write_bytes(mxl.read_bytes()[:100])
+    (root / "README.txt").write_text("not music, not a candidate")
+    name = f"folder:{root}"
+
+    corpus = load_corpus(name)
+    assert sorted(corpus.ids()) == sorted(["book.abc#X:1", "book.abc#X:3", "book.abc#X:1 (tune 4)", "scores/tiny.mxl"]
+                                          + [f"midi/{p.name}.mid" for p in toy_corpus().pieces[:3]])
+    assert [f for f, _ in corpus.skipped] == ["book.abc#X:2", "midi/broken.mid", "scores/cut.mxl"]
+    reasons = dict(corpus.skipped)
+    assert "music21 could not read this tune" in reasons["book.abc#X:2"]
+    assert "not a MIDI file" in reasons["midi/broken.mid"] and "truncated or corrupt" in reasons["scores/cut.mxl"]
+
+    # a cached reload (a new process) parses nothing and still knows what it skipped
+    corpora.forget_loaded()
+    monkeypatch.setattr(folder, "read_folder", lambda _: pytest.fail("the cached corpus was parsed again"))
+    again = load_corpus(name)
+    assert again.skipped == corpus.skipped and again.pieces == corpus.pieces and again.split == corpus.split
+
+
+def test_folder_corpus_with_nothing_readable_says_why(tmp_path, monkeypatch):
+    monkeypatch.setenv("MUSICGEN_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "music").mkdir()
+    (tmp_path / "music" / "broken.abc").write_text("X:1\nK:C\n[[[[CDE\n")
+    with pytest.raises(CorpusError, match=r"no usable pieces; 1 skipped, e.g. broken.abc#X:1: music21 could not"):
+        load_corpus(f"folder:{tmp_path / 'music'}")
+
+
 def test_bach_chorales_load_with_committed_split():
     corpus = load_corpus("bach-chorales")
     committed = json.loads((SPLITS_DIR / "bach-chorales.json").read_text())

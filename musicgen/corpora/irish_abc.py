@@ -16,55 +16,17 @@ corpora (`base.py`), and a `refresh` parse is cached under the cache directory.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from musicgen.corpora.base import PACKED_DIR, Corpus, CorpusError, cache_dir, read_pieces, save_pieces, split_for
-from musicgen.representations.abc import AbcParseError, AbcText, abc_to_sequence
+# split_tunes / normalise_tune live with the ABC text code (musicgen.importing reads ABC files too)
+from musicgen.representations.abc import AbcParseError, AbcText, abc_to_sequence, normalise_tune, split_tunes
 from musicgen.sequence import NoteSequence
 
 CORPUS_NAME = "irish-abc"
 COLLECTIONS = {"oneills1850": "oneills1850", "ryansMammoth": "ryans"}  # music21 work → name prefix
 CACHE_VERSION = 1
-HEADER_FIELDS = ("M", "L", "K")
 MIN_NOTES = 8
-_FIELD = re.compile(r"^([A-Za-z]):(.*)$")
-# Bowing (u v), trill/fermata/segno marks (T H S ~) and a few one-letter decorations: no pitch meaning.
-_DECORATIONS = re.compile(r"[uvTHS~PMOLRJk](?=[=_^A-Ga-gz(\[{]|$)")
-
-
-def split_tunes(text: str) -> list[tuple[str, str]]:
-    """A multi-tune ABC file → [(X number, tune text)]."""
-    parts = re.split(r"(?m)^X:", text)
-    out = []
-    for part in parts[1:]:
-        number = part.partition("\n")[0]
-        out.append((number.strip(), "X:" + part))
-    return out
-
-
-def normalise_tune(tune: str) -> str:
-    """One raw tune → `M:..\\nL:..\\nK:..\\nbody` (see the module doc for what is dropped)."""
-    head, body, in_body = [], [], False
-    for raw in tune.splitlines():
-        line = raw.split("%")[0].rstrip()
-        m = _FIELD.match(line)
-        if m:
-            field, value = m.group(1), re.sub(r"\s+", " ", m.group(2).strip())
-            if field in HEADER_FIELDS:
-                (body if in_body else head).append(f"{field}:{value}")
-            in_body = in_body or field == "K"
-            continue
-        if not in_body or not line.strip():
-            continue
-        line = re.sub(r'"[^"]*"', "", line)
-        line = re.sub(r"![^!]*!", "", line)
-        line = re.sub(r"\+[^+]*\+", "", line)
-        line = _DECORATIONS.sub("", line.replace("\\", " ").replace("\t", " "))
-        line = re.sub(r" +", " ", line).strip()
-        if line:
-            body.append(line)
-    return "\n".join(head + body)
 
 
 def raw_tunes() -> list[tuple[str, str]]:

@@ -1,7 +1,7 @@
 """ABC text of folk tunes as characters (system C-abc), and ABC text ⇄ NoteSequence.
 
 A tune is its normalised ABC text (`M:`, `L:`, `K:` header lines then the body; `X:` and titles are
-left out, see `musicgen.corpora.irish_abc.normalise_tune`). Tokens are single characters from a FIXED alphabet
+left out, see `normalise_tune`). Tokens are single characters from a FIXED alphabet
 stored in the checkpoint card (never rebuilt from data), plus PAD / BOS (start of tune) / EOS (end of
 tune). Text → notes goes through music21's ABC parser; a tune it cannot read raises `AbcParseError`
 (callers report it, never crash). Notes → ABC (`sequence_to_abc`) writes a monophonic line on a
@@ -11,6 +11,7 @@ model and text ⇄ notes round trips can be tested.
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import asdict, dataclass
 
@@ -119,6 +120,49 @@ def abc_to_sequence(text: str, *, qpm: float = FOLK_QPM, name: str = "") -> Note
     if len(seq) == 0:
         raise AbcParseError("music21 read the text but found no notes in it")
     return seq.with_meta(abc=text)
+
+
+# ---- raw ABC files → normalised tune texts (the corpus loader and `musicgen.importing` share these) ---------
+HEADER_FIELDS = ("M", "L", "K")
+_FIELD = re.compile(r"^([A-Za-z]):(.*)$")
+# Bowing (u v), trill/fermata/segno marks (T H S ~) and a few one-letter decorations: no pitch meaning.
+_DECORATIONS = re.compile(r"[uvTHS~PMOLRJk](?=[=_^A-Ga-gz(\[{]|$)")
+
+
+def split_tunes(text: str) -> list[tuple[str, str]]:
+    """A multi-tune ABC file → [(X number, tune text)]."""
+    parts = re.split(r"(?m)^X:", text)
+    out = []
+    for part in parts[1:]:
+        number = part.partition("\n")[0]
+        out.append((number.strip(), "X:" + part))
+    return out
+
+
+def normalise_tune(tune: str) -> str:
+    """One raw tune → `M:..\\nL:..\\nK:..\\nbody`: only what the model needs (M:, L:, K: and the body);
+    titles, sources, notes, fingerings and chord names in quotes, `!decorations!`, bowing marks and
+    comments are dropped, runs of spaces become one."""
+    head, body, in_body = [], [], False
+    for raw in tune.splitlines():
+        line = raw.split("%")[0].rstrip()
+        m = _FIELD.match(line)
+        if m:
+            field, value = m.group(1), re.sub(r"\s+", " ", m.group(2).strip())
+            if field in HEADER_FIELDS:
+                (body if in_body else head).append(f"{field}:{value}")
+            in_body = in_body or field == "K"
+            continue
+        if not in_body or not line.strip():
+            continue
+        line = re.sub(r'"[^"]*"', "", line)
+        line = re.sub(r"![^!]*!", "", line)
+        line = re.sub(r"\+[^+]*\+", "", line)
+        line = _DECORATIONS.sub("", line.replace("\\", " ").replace("\t", " "))
+        line = re.sub(r" +", " ", line).strip()
+        if line:
+            body.append(line)
+    return "\n".join(head + body)
 
 
 def _pitch_text(pitch: int) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from musicgen.card import Card
-from musicgen.midi import load_midi
+from musicgen.importing import SUPPORTED_SUFFIXES, read_first
 from musicgen.sequence import NoteSequence
 from musicgen.synth import synth_available
 from musicgen.systems import heldout_piece
@@ -22,7 +22,8 @@ from musicgen.ui.resources import audio_bytes, heldout_ids, load_model
 SEED_MAX = 2**32 - 1
 SEED_HELP = "The same seed and settings always give the same notes."
 HELDOUT, UPLOAD = "test", "file"
-SOURCES = {HELDOUT: "A held-out piece", UPLOAD: "My MIDI file"}
+SOURCES = {HELDOUT: "A held-out piece", UPLOAD: "My music file"}
+UPLOAD_TYPES = [s.lstrip(".") for s in SUPPORTED_SUFFIXES]  # MIDI, ABC, MusicXML (musicgen.importing)
 
 
 # ---- the model -------------------------------------------------------------------------------------
@@ -57,7 +58,7 @@ def seed_input(key: str, *, help: str = SEED_HELP, new_seed: bool = True) -> int
 # ---- a piece: held out, or uploaded -------------------------------------------------------------------
 @dataclass(frozen=True)
 class Piece:
-    """A piece the user chose: a held-out piece of the model's corpus, or an uploaded MIDI file."""
+    """A piece the user chose: a held-out piece of the model's corpus, or an uploaded music file."""
     source: str  # HELDOUT | UPLOAD
     label: str  # the held-out piece id, or the uploaded file's name
     notes: NoteSequence | None = None  # the upload's notes; the held-out piece's when loaded
@@ -70,11 +71,15 @@ class Piece:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _parse_upload(data: bytes, name: str) -> NoteSequence:
-    return load_midi(data, name=name)
+    seq, count = read_first(data, name)
+    if count > 1:  # a multi-tune ABC file: its first readable tune, and the page says which
+        seq = seq.with_meta(upload_note=f"the first readable of its {count} tunes, {seq.name.rpartition('#')[2]}")
+    return seq
 
 
 def parse_upload(uploaded) -> NoteSequence | None:
-    """An `st.file_uploader` file → NoteSequence, or None after an `st.error` naming the problem."""
+    """An `st.file_uploader` file (MIDI, ABC or MusicXML; a multi-tune ABC file gives its first readable
+    tune, noted in meta `upload_note`) → NoteSequence, or None after an `st.error` naming the problem."""
     if uploaded is None:
         return None
     return attempt("read the uploaded file", _parse_upload, uploaded.getvalue(), uploaded.name)
@@ -86,7 +91,7 @@ def source_choice(label: str, *, key: str, options: dict[str, str] = SOURCES, he
 
 
 def piece_input(corpus: str, source: str, *, piece_key: str, file_key: str, upload_hint: str,
-                no_pieces: str = "upload a MIDI file instead",
+                no_pieces: str = "upload a music file instead",
                 heldout_label: str = "Held-out piece (never seen in training)",
                 index: int = 0, load: bool = True) -> Piece | None:
     """The held-out piece (a select box over `corpus`'s test split) or the upload `source` names;
@@ -102,13 +107,15 @@ def piece_input(corpus: str, source: str, *, piece_key: str, file_key: str, uplo
             return Piece(HELDOUT, piece_id)
         notes = attempt("load the held-out piece", heldout_piece, corpus, piece_id)
         return Piece(HELDOUT, piece_id, notes) if notes is not None else None
-    uploaded = st.file_uploader("MIDI file", type=["mid", "midi"], key=file_key)
+    uploaded = st.file_uploader("MIDI, ABC or MusicXML file", type=UPLOAD_TYPES, key=file_key)
     upload = parse_upload(uploaded)
     if upload is None:
         if uploaded is None:
             st.info(upload_hint)
         return None
-    st.caption(f"Read {len(upload)} notes, {upload.duration:.1f} s from {uploaded.name}.")
+    note = upload.meta_dict().get("upload_note")
+    st.caption(f"Read {len(upload)} notes, {upload.duration:.1f} s from {uploaded.name}"
+               + (f" ({note})." if note else "."))
     return Piece(UPLOAD, uploaded.name, upload)
 
 
