@@ -15,6 +15,10 @@ diversity row (mode collapse shows there: identical samples, or pairwise piano-r
 zero while real pieces sit far apart), and a family that sets `compare_with_untrained` (the GANs) gets
 the same evaluation of its untrained network, so "it learned" is a difference, not an impression.
 `docs/evaluation.md` documents the JSON.
+
+A sample set (`samples:<name>`, files made by an outside model) is evaluated the same way: its files at
+seeds 0..N-1 (N capped at the number of files, with a `note`), cut to 30 s, against its corpus's test
+pieces; it has no NLL (`nll_per_token` null) and no untrained baseline.
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ from musicgen.metrics import FEATURES, VECTOR_FEATURES
 from musicgen.models import build_model
 from musicgen.sequence import NoteSequence, opening
 from musicgen.set_metrics import SEED, EvaluationError, compare_sets, diversity
-from musicgen.systems import checkpoint_system, default_request, make_clip, sample_checkpoint
+from musicgen.systems import (System, checkpoint_system, default_request, load_system_model, make_clip,
+                              sample_checkpoint)
 from musicgen.train import code_version
 
 CLIP_SECONDS = 30.0
@@ -79,42 +84,65 @@ def untrained_baseline(checkpoint: LoadedCheckpoint, n: int, real: list[NoteSequ
 
 
 # ---- models and the command --------------------------------------------------------------------------
-def sample_model(checkpoint: LoadedCheckpoint, n: int) -> tuple[list[NoteSequence], dict]:
-    """`n` clips at seeds 0..n-1 with the card's default settings, 30 s long (as the app makes them)."""
-    base = default_request(checkpoint_system(checkpoint.card), length=f"{CLIP_SECONDS:g}s")
+def sample_system(system: System, n: int) -> tuple[list[NoteSequence], dict]:
+    """`n` clips at seeds 0..n-1 with the system's default settings, 30 s long (as the app makes them)."""
+    base = default_request(system, length=f"{CLIP_SECONDS:g}s")
     pieces = [make_clip(dataclasses.replace(base, seed=s)) for s in range(n)]
+    if system.is_samples:
+        return pieces, {"length": base.length, "seeds": [0, n - 1]}
     settings = {"temperature": base.temperature, "top_k": base.top_k, "top_p": base.top_p, "length": base.length,
                 "seeds": [0, n - 1]}
     return pieces, settings
+
+
+def sample_model(checkpoint: LoadedCheckpoint, n: int) -> tuple[list[NoteSequence], dict]:
+    """`n` clips of a checkpoint at seeds 0..n-1 with the card's default settings, 30 s long."""
+    return sample_system(checkpoint_system(checkpoint.card), n)
 
 
 def _finite_or_none(x):
     return float(x) if isinstance(x, (int, float)) and math.isfinite(x) else None
 
 
-def evaluate_model(checkpoint, n: int, *, ceilings: dict | None = None) -> dict:
-    """The card's `evaluation` field for one loaded checkpoint (`ceilings` caches the real-vs-train rows)."""
+def evaluate_model(target: LoadedCheckpoint | System, n: int, *, ceilings: dict | None = None) -> dict:
+    """The `evaluation` field for one system: a loaded checkpoint (or a checkpoint System, loaded here) or
+    a sample set System (`ceilings` caches the real-vs-train rows).
+
+    A sample set offers at most its number of files: `n` is capped there and the result's `note` says so."""
     ceilings = {} if ceilings is None else ceilings
-    corpus_name = checkpoint.card.corpus
+    checkpoint = target if isinstance(target, LoadedCheckpoint) else None
+    if checkpoint is None and target.card is not None:
+        checkpoint = load_system_model(target.id)
+    system = checkpoint_system(checkpoint.card) if checkpoint is not None else target
+    if checkpoint is None and not system.is_samples:
+        raise EvaluationError(f"{system.id} is real music, not a model; it is the reference itself")
+    extras: dict = {}
+    if system.is_samples and n > system.sample_set.n_files:
+        extras["note"] = (f"{n} samples asked for, but sample set {system.sample_set.name} has "
+                          f"{system.sample_set.n_files} files: evaluated on all {system.sample_set.n_files}")
+        n = system.sample_set.n_files
+    corpus_name = system.corpus
     corpus = load_corpus(corpus_name)
     real = reference_pieces(corpus)
     if (corpus_name, n) not in ceilings:
         ceilings[(corpus_name, n)] = ceiling(corpus, n)
     started = time.perf_counter()  # the model's own time: sampling and comparing
-    generated, settings = sample_model(checkpoint, n)
+    generated, settings = sample_system(system, n)
     # A family may drop samples that are not music (C-abc: tunes that do not parse) and report extra numbers.
-    hook = getattr(checkpoint.model, "evaluation_extras", None)
-    generated, extras = hook(generated) if hook else (generated, {})
+    hook = getattr(checkpoint.model, "evaluation_extras", None) if checkpoint is not None else None
+    generated, more = hook(generated) if hook else (generated, {})
+    extras.update(more)
     result = compare_sets(clip(generated), real)
     extras["diversity"] = diversity(clip(generated), real[:n])
-    if getattr(checkpoint.model, "compare_with_untrained", False):
+    if checkpoint is not None and getattr(checkpoint.model, "compare_with_untrained", False):
         extras["untrained"] = untrained_baseline(checkpoint, n, real)
     ceiling_row = ceilings[(corpus_name, n)]
+    nll = checkpoint.card.training.test_nll_per_token if checkpoint is not None else None
     return {"n_samples": n, "reference": REFERENCE_SPLIT, "corpus": corpus_name, "reference_pieces": len(real),
             "clip_seconds": CLIP_SECONDS, "settings": settings,
             "overlap_mean": result["overlap_mean"], "kl_mean": result["kl_mean"],
             "c2st_accuracy": result["c2st_accuracy"],
-            "nll_per_token": _finite_or_none(checkpoint.card.training.test_nll_per_token),
+            "nll_per_token": _finite_or_none(nll),
             "features": result["features"],
             "real_vs_train": dict(ceiling_row), **extras,
             "seconds": round(time.perf_counter() - started, 1), "code_version": code_version(),

@@ -4,7 +4,8 @@ A *system* is anything that makes clips:
 - a checkpoint (shipped or user-trained): its id, e.g. `A-lstm`;
 - the real pieces of a corpus's held-out (test) split: `real:<corpus>`, e.g. `real:bach-chorales`; the
   seed picks the piece (`ids[seed % len(ids)]`, split order) and the clip is its opening;
-- (next: a set of outside MIDI files.)
+- a sample set, MIDI files made by an outside model (`sample_sets.py`): `samples:<name>`; the seed picks the
+  file (`files[seed % n]`, sorted by name) and the clip is its opening; it cannot continue a primer.
 
 Generate, Compare, the listening test, `evaluate` and `bench` all call `make_clip`; nothing else builds
 clips. Models are loaded once per process (`load_system_model`), keyed on the checkpoint files' size and
@@ -22,9 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from musicgen.card import Card
-from musicgen.checkpoints import (CARD, HISTORY, WEIGHTS, CheckpointError, LoadedCheckpoint, checkpoints_dir,
-                                  list_checkpoint_ids, load_checkpoint, read_card)
+from musicgen.checkpoints import (CARD, HISTORY, WEIGHTS, CheckpointError, LoadedCheckpoint, checkpoint_folder,
+                                  list_cards, list_checkpoint_ids, load_checkpoint, read_card)
 from musicgen.corpora import Corpus, load_corpus
+from musicgen.sample_sets import PREFIX as SAMPLES_PREFIX
+from musicgen.sample_sets import (BrokenSampleSet, MissingSampleSetError, SampleSet, SampleSetError,
+                                  list_sample_sets, load_sample_set)
 from musicgen.sampling import Length, check_params
 from musicgen.sequence import NoteSequence, opening
 
@@ -41,16 +45,30 @@ class UnknownSystemError(ValueError):
 class System:
     """What makes clips, described without loading anything heavy."""
     id: str
-    kind: str  # "checkpoint" | "real"
+    kind: str  # "checkpoint" | "real" | "samples"
     title: str
     description: str
-    corpus: str  # checkpoint: the corpus it learned from; real: the corpus its pieces come from
+    corpus: str  # checkpoint: the corpus it learned from; real: its pieces' corpus; samples: compared with
     accepts_primer: bool
     card: Card | None = None  # checkpoints only
+    sample_set: SampleSet | None = None  # sample sets only
 
     @property
     def is_real(self) -> bool:
         return self.kind == "real"
+
+    @property
+    def is_samples(self) -> bool:
+        return self.kind == "samples"
+
+    @property
+    def evaluation(self) -> dict:
+        """`evaluate`'s numbers: the checkpoint card's or the sample set's ({} when not evaluated; real: {})."""
+        if self.card is not None:
+            return self.card.evaluation
+        if self.sample_set is not None:
+            return self.sample_set.evaluation
+        return {}
 
 
 def real_system_id(corpus: str) -> str:
@@ -72,16 +90,40 @@ def checkpoint_system(card: Card) -> System:
                   corpus=card.corpus, accepts_primer=card.sampling.accepts_primer, card=card)
 
 
+def is_samples(system_id: str) -> bool:
+    return system_id.startswith(SAMPLES_PREFIX)
+
+
+def sample_set_system(sample_set: SampleSet) -> System:
+    return System(id=sample_set.id, kind="samples", title=f"{sample_set.name} (sample set)",
+                  description=f"{sample_set.n_files} MIDI files made outside this app (from {sample_set.source}), "
+                              f"compared with {sample_set.corpus}; the seed picks the file.",
+                  corpus=sample_set.corpus, accepts_primer=False, sample_set=sample_set)
+
+
 def get_system(system_id: str) -> System:
-    """A system by id (raises UnknownSystemError, or CheckpointError for a broken card)."""
+    """A system by id (raises UnknownSystemError, CheckpointError for a broken card, SampleSetError for a
+    broken sample set)."""
     if is_real(system_id):
         return real_system(system_id[len(REAL_PREFIX):])
-    folder = checkpoints_dir() / system_id
+    if is_samples(system_id):
+        try:
+            return sample_set_system(load_sample_set(system_id[len(SAMPLES_PREFIX):]))
+        except MissingSampleSetError as e:
+            raise UnknownSystemError(str(e)) from None
+    folder = checkpoint_folder(system_id)
     if not (folder / CARD).exists():
         known = ", ".join(list_checkpoint_ids()) or "none"
         raise UnknownSystemError(f"no checkpoint {system_id!r} (known: {known}; or real:<corpus> for the "
-                                 "held-out pieces of a corpus)")
+                                 "held-out pieces of a corpus, samples:<name> for a sample set)")
     return checkpoint_system(read_card(folder))
+
+
+def list_systems() -> list[System]:
+    """The usable checkpoints, then the usable sample sets (broken ones left out; `list_cards` and
+    `list_sample_sets` say why)."""
+    out = [checkpoint_system(c) for c in list_cards() if isinstance(c, Card)]
+    return out + [sample_set_system(s) for s in list_sample_sets() if not isinstance(s, BrokenSampleSet)]
 
 
 # ---- requests ----------------------------------------------------------------------------------
@@ -102,6 +144,9 @@ class Request:
         check_params(temperature=self.temperature, top_k=self.top_k, top_p=self.top_p, seed=self.seed)
 
     def command(self, out: str = "out.mid") -> str:
+        if is_samples(self.model):  # a set plays its files: only the seed (which file) and the length count
+            return shlex.join(["python", "-m", "musicgen", "generate", "--model", self.model, "--seed",
+                               str(self.seed), "--length", self.length, "--out", out])
         parts = ["python", "-m", "musicgen", "generate", "--model", self.model, "--seed", str(self.seed),
                  "--temperature", f"{self.temperature:g}", "--length", self.length]
         if self.top_k:
@@ -143,7 +188,7 @@ def load_system_model(checkpoint_id: str) -> LoadedCheckpoint:
     """The checkpoint, loaded once per process and shared by every session and caller (raises CheckpointError).
 
     Loading happens under the lock: two sessions asking for the same model at once load it once."""
-    folder = checkpoints_dir() / checkpoint_id
+    folder = checkpoint_folder(checkpoint_id)
     if not folder.is_dir():
         return load_checkpoint(checkpoint_id)  # raises with the list of known ids
     key = (str(folder.resolve()), _stamp(folder))
@@ -214,6 +259,22 @@ def _real_clip(system: System, request: Request) -> NoteSequence:
     return seq.with_meta(model=system.id, piece=piece_id, seed=str(request.seed), length=request.length)
 
 
+def _sample_set_clip(system: System, request: Request, expect_sha256: str | None) -> NoteSequence:
+    """The opening of the file the seed picks (`files[seed % n]`), cut to the requested length."""
+    if request.primer:
+        raise ValueError(f"{system.title} plays files made elsewhere and cannot continue a primer; choose no primer")
+    sample_set = system.sample_set
+    if expect_sha256 is not None and sample_set.current_sha256() != expect_sha256:
+        raise SampleSetError(f"sample set {sample_set.name} changed since this trial was made (its files differ); "
+                             "restore the old files or start a new study")
+    chosen = sample_set.pick(request.seed)
+    piece = sample_set.read(request.seed)
+    length = Length.parse(request.length)
+    seq = opening(piece, length.value) if length.unit == "seconds" else piece.first_notes(int(length.value))
+    return seq.with_meta(model=system.id, file=chosen.name, source=chosen.source, seed=str(request.seed),
+                         length=request.length)
+
+
 def sample_checkpoint(checkpoint: LoadedCheckpoint, request: Request, *,
                       primer: NoteSequence | None = None) -> NoteSequence:
     """One piece from an already loaded checkpoint (`primer` = resolved primer notes, already cut).
@@ -232,12 +293,14 @@ def make_clip(request: Request, *, upload: NoteSequence | None = None,
     """The notes of one clip of `request.model` (raises UnknownSystemError, CheckpointError, SamplingError,
     CorpusError or ValueError with a message for the user).
 
-    `upload` is the parsed file a `file:` primer names; `expect_weights` (a stored trial's weights hash)
-    refuses to make a clip from a checkpoint that changed since."""
+    `upload` is the parsed file a `file:` primer names; `expect_weights` (a stored trial's weights hash, or
+    a sample set's SHA-256) refuses to make a clip from a checkpoint or a sample set that changed since."""
     request.validate()
     system = get_system(request.model)
     if system.is_real:
         return _real_clip(system, request)
+    if system.is_samples:
+        return _sample_set_clip(system, request, expect_weights)
     if request.primer and not system.accepts_primer:
         raise ValueError(f"{system.title} makes each piece from noise alone and cannot continue a primer")
     checkpoint = load_system_model(system.id)

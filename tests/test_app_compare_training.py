@@ -95,6 +95,32 @@ def test_compare_two_models_and_a_real_piece(two_models):
     assert "--model markov-b" in _texts(at.code)
 
 
+def test_compare_a_sample_set_beside_a_model_and_a_real_piece(two_models, tmp_path, monkeypatch):
+    from musicgen.corpora import toy_corpus
+    from musicgen.midi import save_midi
+    from musicgen.sample_sets import add_sample_set, update_evaluation
+
+    monkeypatch.setenv("MUSICGEN_DATA", str(tmp_path / "data"))
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    for piece in toy_corpus(n_pieces=3).pieces:
+        save_midi(piece, folder / f"{piece.name}.mid")
+    sample_set = add_sample_set("outside", folder)  # compared with bach-chorales, like markov
+    update_evaluation("outside", EVALUATION)
+    at = _compare(["samples:outside", "markov", REAL])
+    assert not at.error
+    assert "outside (sample set)" in _texts(at.subheader)
+    charts = _charts(at)
+    assert {"compare-roll-0", "compare-roll-1", "compare-roll-2", "compare-loss-1"} <= set(charts)
+    assert "compare-loss-0" not in charts  # a sample set was not trained here: no loss curve
+    captions = _texts(at.caption)
+    assert "3 MIDI files" in captions and sample_set.files[0].name in captions  # seed 0 picks the first file
+    assert "The first 6 s of " + real_piece_id("bach-chorales", 0) in captions  # the real piece: its corpus
+    assert "--model samples:outside --seed 0 --length 6s" in _texts(at.code)
+    assert "compare-metric-overlap_mean" in charts  # the set's own evaluation, against the real-data band
+    assert "evaluate` to measure this model" in _texts(at.info)  # markov: not evaluated
+
+
 def test_compare_needs_two_columns_and_keeps_its_result(two_models):
     at = AppTest.from_file(COMPARE, default_timeout=TIMEOUT).run()
     at.multiselect(key="compare_models").set_value(["markov"]).run()

@@ -162,3 +162,35 @@ def test_diversity_sees_mode_collapse():
     row = sm.diversity([a, a, b], [a, c])
     assert row["distinct_samples"] == 2 and row["n_samples"] == 3
     assert row["real_mean_pairwise_roll_distance"] == 1.0
+
+
+# ---- sample sets (an outside model's files) -----------------------------------------------------------
+def test_evaluate_a_sample_set_writes_its_card(toy_home, monkeypatch, capsys):
+    from musicgen import sample_sets
+    from musicgen.midi import save_midi
+
+    monkeypatch.setenv("MUSICGEN_DATA", str(toy_home / "data"))
+    folder = toy_home / "outside"
+    folder.mkdir()
+    for piece in toy_corpus(n_pieces=6).pieces[:4]:
+        save_midi(piece.transpose(5), folder / f"{piece.name}.mid")
+    sample_sets.add_sample_set("outside", folder, corpus="toy")
+    out = toy_home / "eval.json"
+    assert main(["evaluate", "--model", "samples:outside", "--model", "toy-markov", "--n", "6",
+                 "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "6 samples asked for, but sample set outside has 4 files" in printed  # the cap is said out loud
+    assert "samples:outside" in printed and "toy-markov" in printed
+    doc = json.loads((toy_home / "data" / "samples" / "outside" / "sample_set.json").read_text())
+    e = doc["evaluation"]
+    assert e["n_samples"] == 4 and e["corpus"] == "toy" and e["reference_pieces"] == 3 and "note" in e
+    assert 0 <= e["overlap_mean"] <= 1 and 0 <= e["c2st_accuracy"] <= 1 and e["kl_mean"] >= 0
+    assert e["nll_per_token"] is None and "untrained" not in e
+    assert e["settings"] == {"length": "30s", "seeds": [0, 3]}
+    assert e["real_vs_train"]["n_samples"] == 4 and set(e["features"]) == set(ev.FEATURES)
+    assert sample_sets.load_sample_set("outside").evaluation == e
+    card = json.loads((toy_home / "toy-markov" / "card.json").read_text())
+    assert card["evaluation"]["n_samples"] == 6  # a checkpoint still gets all it asked for
+    assert json.loads(out.read_text())["models"]["samples:outside"]["overlap_mean"] == e["overlap_mean"]
+    assert main(["evaluate", "--model", "samples:nope", "--n", "2"]) == 2
+    assert "no sample set 'nope'" in capsys.readouterr().err

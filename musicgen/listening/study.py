@@ -7,7 +7,8 @@ the organiser page (`StudySpec.from_dict`). Two kinds:
 * ``identify``: one clip per trial, "person or machine?" (the Human-or-AI game); needs ``real``.
 
 The system ``real`` stands for opening excerpts of held-out (test split) pieces of a corpus; every
-other system is a checkpoint id. Example (see studies/example.toml)::
+other system is a checkpoint id or a sample set, ``samples:<name>`` (MIDI files made by an outside model;
+the seed picks the file). Example (see studies/example.toml)::
 
     id = "bach-2026"
     kind = "pair"
@@ -35,6 +36,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from musicgen.checkpoints import list_checkpoint_ids
+from musicgen.sample_sets import PREFIX as SAMPLES_PREFIX
+from musicgen.sample_sets import SampleSetError, load_sample_set
 from musicgen.sampling import TEMPERATURE_RANGE
 
 REAL = "real"
@@ -90,7 +93,7 @@ class StudySpec:
 
     @property
     def models(self) -> tuple[str, ...]:
-        """The checkpoint ids (every system but `real`)."""
+        """The checkpoint ids and sample sets (every system but `real`)."""
         return tuple(s for s in self.systems if s != REAL)
 
     @property
@@ -144,9 +147,18 @@ class StudySpec:
         return json.dumps(self.to_dict(), sort_keys=True)
 
     def missing_checkpoints(self) -> list[str]:
-        """Model systems with no checkpoint under checkpoints_dir() (empty list: all present)."""
+        """Model systems with no checkpoint under checkpoints_dir(), or sample sets that are missing or cannot
+        be read (empty list: all present)."""
         known = set(list_checkpoint_ids())
-        return [m for m in self.models if m not in known]
+        return [m for m in self.models if not (_sample_set_ok(m) if m.startswith(SAMPLES_PREFIX) else m in known)]
+
+
+def _sample_set_ok(system: str) -> bool:
+    try:
+        load_sample_set(system[len(SAMPLES_PREFIX):])
+    except SampleSetError:
+        return False
+    return True
 
 
 def load_study(path: str | Path) -> StudySpec:
@@ -184,7 +196,7 @@ def _no_unknown(data: dict, allowed: set[str], where: str) -> None:
 
 def _systems(value, kind: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(s, str) and s.strip() for s in value):
-        raise StudyError(f"systems: {value!r} must be a list of checkpoint ids and/or {REAL!r}")
+        raise StudyError(f"systems: {value!r} must be a list of checkpoint ids, samples:<name> and/or {REAL!r}")
     systems = tuple(s.strip() for s in value)
     dupes = sorted({s for s in systems if systems.count(s) > 1})
     if dupes:

@@ -1,5 +1,6 @@
 """Model cards in plain words (home page, Training, Compare): what a model is, how it was made, and its
-evaluation numbers next to the real-data level."""
+evaluation numbers next to the real-data level. Sample sets (files from an outside model) show where their
+files came from instead of how they were trained."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import streamlit as st
 from musicgen.card import Card
 from musicgen.checkpoints import BrokenCheckpoint, CheckpointError, list_cards
 from musicgen.plots_metrics import METRICS, feature_overlap_figure, real_value, summary_rows
+from musicgen.systems import System, checkpoint_system, list_systems
 from musicgen.ui.errors import error_message, log
 from musicgen.ui.resources import load_model
 
@@ -38,6 +40,31 @@ REAL_NOT_EVALUATED_HINT = ("The real-data level is not evaluated yet: run `pytho
 def usable_cards(keep: Callable[[Card], bool] | None = None) -> dict[str, Card]:
     """The readable cards (broken checkpoints left out) that `keep` accepts, by id."""
     return {c.id: c for c in list_cards() if isinstance(c, Card) and (keep is None or keep(c))}
+
+
+def usable_systems() -> dict[str, System]:
+    """What Generate and Compare offer, by id: the readable checkpoints, then the readable sample sets."""
+    return {s.id: s for s in list_systems()}
+
+
+def systems_of(cards: dict[str, Card]) -> dict[str, System]:
+    return {cid: checkpoint_system(card) for cid, card in cards.items()}
+
+
+def sample_set_details(system: System) -> None:
+    """Where a sample set's files came from (in place of a checkpoint's loss curves and training facts)."""
+    s = system.sample_set
+    st.caption(f"Files made outside this app: {s.n_files} MIDI files from `{s.source}`, added {s.added_at or '?'}"
+               f"{f', {len(s.skipped)} skipped' if s.skipped else ''}. Nothing was trained here, so there is no "
+               "loss curve.")
+
+
+def evaluate_hint(system: System) -> str:
+    """The not-evaluated-yet hint with the command for this system (a sample set needs its own id)."""
+    if system.is_samples:
+        return (f"Not evaluated yet: run `python -m musicgen evaluate --model {system.id}` to measure these files "
+                "against real music.")
+    return NOT_EVALUATED_HINT
 
 
 def family_words(family: str) -> str:
@@ -137,12 +164,13 @@ def model_overview(columns: int = 2) -> list[str]:
     return usable
 
 
-def show_evaluation(evaluation: dict | None, *, key: str, real: bool = False) -> None:
-    """A model's evaluation numbers next to the real-data level, or the hint to run `evaluate`.
+def show_evaluation(evaluation: dict | None, *, key: str, real: bool = False, hint: str | None = None) -> None:
+    """A model's evaluation numbers next to the real-data level, or the hint to run `evaluate` (`hint`
+    replaces the default one, e.g. with a sample set's own command).
 
     `real`: the real pieces' own level (`real_vs_train` of an evaluated card), for a real-piece column."""
     if not evaluation:
-        hint = REAL_NOT_EVALUATED_HINT if real else NOT_EVALUATED_HINT
+        hint = hint or (REAL_NOT_EVALUATED_HINT if real else NOT_EVALUATED_HINT)
         st.info(hint, icon=":material/query_stats:")
         return
     if real:
@@ -156,6 +184,8 @@ def show_evaluation(evaluation: dict | None, *, key: str, real: bool = False) ->
                         evaluation.get("reference", "held-out"))
     st.caption(f"{n} generated pieces against {real_n} real pieces ({split} split). 'real pieces' is what real music "
                "reaches against the training pieces: the level a perfect model would reach.")
+    if evaluation.get("note"):
+        st.caption(evaluation["note"])
     rows = summary_rows(evaluation)
     if rows:
         st.dataframe(rows, hide_index=True)

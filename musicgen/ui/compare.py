@@ -1,4 +1,4 @@
-"""The Compare page's parts: pick 2–4 columns (models, or a held-out real piece), one set of settings
+"""The Compare page's parts: pick 2–4 columns (models, sample sets, or a held-out real piece), one set of settings
 for all, compose every column (`musicgen.comparison`, through `systems.make_clip`), and show them side
 by side.
 
@@ -15,7 +15,6 @@ import re
 import streamlit as st
 
 from musicgen.audio import encode_ogg, match_clips
-from musicgen.card import Card
 from musicgen.checkpoints import CheckpointError
 from musicgen.comparison import REAL, Column, Comparison, Settings, compose
 from musicgen.corpora import CorpusError
@@ -25,7 +24,8 @@ from musicgen.plots_metrics import METRICS, metric_comparison_figure
 from musicgen.sampling import TEMPERATURE_RANGE, SamplingError
 from musicgen.sequence import NoteSequence
 from musicgen.synth import SynthUnavailableError, render_audio, resolve_soundfont, synth_available
-from musicgen.ui.cards import corpus_name, family_words, show_evaluation
+from musicgen.systems import System
+from musicgen.ui.cards import corpus_name, evaluate_hint, family_words, sample_set_details, show_evaluation
 from musicgen.ui.errors import attempt, error_message, log
 from musicgen.ui.resources import SAMPLE_RATE, sequence_key
 from musicgen.ui.widgets import seed_input
@@ -50,14 +50,15 @@ def _problem(exc: Exception, action: str) -> str:
 # ---- widgets -----------------------------------------------------------------------------------
 
 
-def column_picker(cards: dict[str, Card]) -> list[str]:
-    """2–4 columns: checkpoint ids and/or REAL."""
-    ids = list(cards)
+def column_picker(systems: dict[str, System]) -> list[str]:
+    """2–4 columns: system ids (checkpoints, sample sets) and/or REAL."""
+    ids = list(systems)
     default = ids[:2] if len(ids) >= 2 else ids[:1] + [REAL]
     return st.multiselect(
         "Models to compare", ids + [REAL], default=default, max_selections=MAX_COLUMNS, key="compare_models",
-        format_func=lambda k: REAL_LABEL if k == REAL else cards[k].display_title,
-        help=f"Two to four columns. '{REAL_LABEL}' is the opening of a real piece that no model saw in training.")
+        format_func=lambda k: REAL_LABEL if k == REAL else systems[k].title,
+        help=f"Two to four columns. '{REAL_LABEL}' is the opening of a real piece that no model saw in training; "
+             "a sample set plays files an outside model made (the seed picks the file).")
 
 
 def settings_controls() -> Settings:
@@ -73,9 +74,9 @@ def settings_controls() -> Settings:
     return Settings(seed=seed, temperature=float(temperature), seconds=float(seconds))
 
 
-def compose_into_state(keys: list[str], cards: dict[str, Card], settings: Settings) -> None:
+def compose_into_state(keys: list[str], systems: dict[str, System], settings: Settings) -> None:
     with st.spinner(f"Composing {len(keys)} pieces…"):
-        comparison = attempt("compose the comparison", compose, keys, cards, settings, _problem)
+        comparison = attempt("compose the comparison", compose, keys, systems, settings, _problem)
     if comparison is not None:
         st.session_state[COMPARE_KEY] = comparison
 
@@ -113,6 +114,12 @@ def column_line(column: Column, seconds: float) -> str:
         if column.piece:
             return f"The first {seconds:g} s of {column.piece}, a real piece from {where} that no model saw."
         return f"Real music from {where}, never seen in training."
+    if column.is_samples:
+        s = column.system.sample_set
+        file = column.sequence.meta_dict().get("file", "") if column.sequence is not None else ""
+        which = f" This is the first {seconds:g} s of `{file}`." if file else ""
+        return (f"Files from an outside model ({s.n_files} MIDI files), compared with {corpus_name(s.corpus)}; "
+                f"the seed picks the file.{which}")
     card = column.card
     family = family_words(card.family)
     return (f"{family[:1].upper()}{family[1:]} · learned from {corpus_name(card.corpus)}. "
@@ -120,7 +127,7 @@ def column_line(column: Column, seconds: float) -> str:
 
 
 def _show_column(i: int, column: Column, ogg: bytes | None, seconds: float, pitch_range) -> None:
-    st.subheader(REAL_LABEL if column.is_real else column.card.display_title, anchor=False)
+    st.subheader(REAL_LABEL if column.is_real else column.system.title, anchor=False)
     st.caption(column_line(column, seconds))
     if column.problem:
         st.error(column.problem, icon=":material/error:")
@@ -138,10 +145,13 @@ def _show_column(i: int, column: Column, ogg: bytes | None, seconds: float, pitc
                                       pitch_range=pitch_range, height=280), key=f"compare-roll-{i}")
     if column.is_real:
         st.caption("Real music: nothing was trained, so there is no loss curve.")
+    elif column.is_samples:
+        sample_set_details(column.system)
     else:
         fig = loss_curve_figure(column.history, title="Training losses").update_layout(height=260)
         st.plotly_chart(fig, key=f"compare-loss-{i}")
-    show_evaluation(column.evaluation, key=f"compare-eval-{i}", real=column.is_real)
+    show_evaluation(column.evaluation, key=f"compare-eval-{i}", real=column.is_real,
+                    hint=None if column.is_real else evaluate_hint(column.system))
     if column.command:
         st.code(column.command, language="bash")
 

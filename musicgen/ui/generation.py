@@ -2,7 +2,9 @@
 showing the result.
 
 The last result lives in `st.session_state[RESULT_KEY]`, so reruns (a download click, a changed
-slider) keep showing it together with the exact settings that made it.
+slider) keep showing it together with the exact settings that made it. A sample set (files from an outside
+model) has only a seed (which file) and a length (`sample_set_controls`), and shows where its files came
+from in place of a training curve.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from musicgen.midi import to_midi_bytes
 from musicgen.plots import loss_curve_figure, piano_roll_figure
 from musicgen.sampling import TEMPERATURE_RANGE, Length, SamplingError
 from musicgen.sequence import NoteSequence
-from musicgen.systems import DEFAULT_PRIMER_SECONDS, Request, make_clip
+from musicgen.systems import DEFAULT_PRIMER_SECONDS, Request, System, get_system, is_samples, make_clip
+from musicgen.ui.cards import evaluate_hint, sample_set_details, show_evaluation
 from musicgen.ui.errors import attempt
 from musicgen.ui.resources import audio_bytes, load_model
 from musicgen.ui.widgets import HELDOUT, UPLOAD, piece_input, seed_input, show_audio, source_choice
@@ -71,6 +74,16 @@ def sampling_controls(card: Card) -> Request:
                    top_k=int(top_k) or None, top_p=float(top_p) if top_p < 1.0 else None)
 
 
+def sample_set_controls(system: System) -> Request:
+    """A sample set's settings: the seed picks the file (`files[seed % n]`) and the length cuts it."""
+    n = system.sample_set.n_files
+    st.caption(f"A sample set plays its own {n} files: the seed picks one (seed mod {n}) and the length cuts its "
+               "opening; temperature and primers do not apply.")
+    seed = seed_input(SEED_KEY, help=f"Seed s plays file number s mod {n} (files sorted by name).")
+    seconds = st.number_input("Length (seconds)", 1.0, 300.0, 30.0, step=5.0, key="length_seconds")
+    return Request(model=system.id, seed=seed, length=f"{seconds:g}s")
+
+
 def primer_controls(card: Card) -> Primer:
     """No primer, or the opening of a held-out piece or of an uploaded MIDI file, and its length."""
     if not card.sampling.accepts_primer:
@@ -93,10 +106,11 @@ def run(request: Request, upload: NoteSequence | None, title: str) -> Result:
     return Result(request=request, sequence=make_clip(request, upload=upload), title=title)
 
 
-def generate_into_state(request: Request, card: Card, upload: NoteSequence | None) -> None:
+def generate_into_state(request: Request, card: Card | System, upload: NoteSequence | None) -> None:
     """Make the clip with a spinner; on success the result replaces the last one, on failure an st.error."""
+    title = card.title if isinstance(card, System) else card.display_title
     with st.spinner("Composing…"):
-        result = attempt("generate", run, request, upload, card.display_title)
+        result = attempt("generate", run, request, upload, title)
     if result is not None:
         st.session_state[RESULT_KEY] = result
 
@@ -122,12 +136,21 @@ def show_result(result: Result) -> None:
         loss_col.markdown("**ABC text of this tune** (the model writes text; music21 turns it into notes)")
         loss_col.code(meta["abc"], language=None)
         loss_col = st.container()
-    try:
-        history = load_model(request.model).history
-    except Exception:  # noqa: BLE001 — the roll and downloads matter more than the curve
-        loss_col.caption("The training curve is not available for this model.")
+    if is_samples(request.model):  # files from an outside model: where they came from, not a training curve
+        with loss_col:
+            if "file" in meta:
+                st.caption(f"File `{meta['file']}` (originally `{meta.get('source', meta['file'])}`).")
+            system = attempt("read the sample set", get_system, request.model)
+            if system is not None:
+                sample_set_details(system)
+                show_evaluation(system.evaluation, key="generate-samples-eval", hint=evaluate_hint(system))
     else:
-        loss_col.plotly_chart(loss_curve_figure(history, title="How training went"))
+        try:
+            history = load_model(request.model).history
+        except Exception:  # noqa: BLE001 — the roll and downloads matter more than the curve
+            loss_col.caption("The training curve is not available for this model.")
+        else:
+            loss_col.plotly_chart(loss_curve_figure(history, title="How training went"))
     midi_col, wav_col = st.columns(2)
     midi_col.download_button("Download MIDI", to_midi_bytes(seq), f"{stem}.mid", "audio/midi",
                              on_click="ignore", icon=":material/download:")

@@ -15,7 +15,7 @@ from musicgen.card import Card
 from musicgen.importing import SUPPORTED_SUFFIXES, read_first
 from musicgen.sequence import NoteSequence
 from musicgen.synth import synth_available
-from musicgen.systems import heldout_piece
+from musicgen.systems import System, get_system, heldout_piece
 from musicgen.ui.errors import attempt
 from musicgen.ui.resources import audio_bytes, heldout_ids, load_model
 
@@ -27,15 +27,23 @@ UPLOAD_TYPES = [s.lstrip(".") for s in SUPPORTED_SUFFIXES]  # MIDI, ABC, MusicXM
 
 
 # ---- the model -------------------------------------------------------------------------------------
-def model_picker(cards: dict[str, Card], *, key: str, describe: bool = False) -> tuple[Card, bool]:
-    """A "Model" select box over `cards` (by title); (the chosen card, whether its model loads).
+def model_picker(cards: dict[str, Card | System], *, key: str, describe: bool = False) -> tuple[Card | System, bool]:
+    """A "Model" select box over `cards` (by title): checkpoint cards, or systems (checkpoints and sample
+    sets); (the chosen one, whether it loads: a checkpoint's weights, a sample set's card and files).
 
     A model that does not load shows why (st.error) and the caller disables its action button."""
-    model_id = st.selectbox("Model", list(cards), key=key, format_func=lambda cid: cards[cid].display_title)
+    def title(cid: str) -> str:
+        chosen = cards[cid]
+        return chosen.title if isinstance(chosen, System) else chosen.display_title
+
+    model_id = st.selectbox("Model", list(cards), key=key, format_func=title)
     card = cards[model_id]
     if describe:
         st.caption(card.description)
-    loaded = attempt(f"load {model_id}", load_model, model_id) is not None
+    if isinstance(card, System) and card.card is None:  # a sample set: read its card and check its files again
+        loaded = attempt(f"load {model_id}", get_system, model_id) is not None
+    else:
+        loaded = attempt(f"load {model_id}", load_model, model_id) is not None
     return card, loaded
 
 
