@@ -332,3 +332,30 @@ def test_result_charts():
     for empty in (pair_win_rates_figure([]), win_matrix_figure(L.win_matrix([], ["x"])), ranking_figure([]),
                   identification_figure(None)):
         assert not empty.data and empty.layout.annotations
+
+
+def test_results_page_adds_a_sample_set_from_a_zip_and_offers_it_for_studies(store, monkeypatch):
+    import io
+    import zipfile
+
+    from musicgen.corpora import toy_corpus
+    from musicgen.midi import to_midi_bytes
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for seq in toy_corpus().pieces[:4]:
+            z.writestr(f"out/{seq.name}.mid", to_midi_bytes(seq))
+        z.writestr("out/garbage.mid", b"not midi at all")
+    monkeypatch.setenv("MUSICGEN_RESULTS_PASSWORD", "secret")
+    at = AppTest.from_file(RESULTS, default_timeout=TIMEOUT).run()
+    at.text_input(key="results_password_input").set_value("secret")
+    button(at, "Open the results").click().run()
+    form_name = [t for t in at.text_input if t.label == "Name"][0]
+    form_name.set_value("theirs")
+    at.file_uploader(key="sample_set_zip").set_value(("outputs.zip", buf.getvalue(), "application/zip"))
+    button(at, "Add the sample set").click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert "samples:theirs" in texts(at.success) and "4 files" in texts(at.success)
+    assert "garbage.mid" in texts(at.success)  # the skipped file is named, with its reason
+    [models] = [m for m in at.multiselect if m.label == "Models and sample sets"]
+    assert "samples:theirs" in models.options or any("samples:theirs" in o for o in models.options)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hmac
 import os
+import tempfile
 from pathlib import Path
 
 import streamlit as st
 
 from musicgen import listening as L
 from musicgen.checkpoints import list_cards
+from musicgen.corpora import corpus_names
 from musicgen.listening.clips import study_corpus
 from musicgen.listening.study import DEFAULT_QUESTIONS
 from musicgen.plots_listening import (
@@ -22,14 +24,16 @@ from musicgen.plots_listening import (
     ranking_figure,
     win_matrix_figure,
 )
+from musicgen.sample_sets import SampleSet, add_sample_set
 from musicgen.sampling import TEMPERATURE_RANGE
-from musicgen.ui.cards import usable_cards
+from musicgen.ui.cards import usable_systems
 from musicgen.ui.errors import attempt
 from musicgen.ui.listening import DEFAULT_CONSENT
 
 PASSWORD_ENV = "MUSICGEN_RESULTS_PASSWORD"
 SECRET_KEY = "results_password"
 UNLOCKED_KEY = "results_unlocked"
+ADDED_KEY = "results_sample_set_added"
 STUDIES_DIR = Path(__file__).resolve().parents[2] / "studies"
 PARTICIPANT_PAGE = "Listening_test"
 HOW_TO_SET = f"""No results password is set, so the results stay closed. Set one in either place and reload:
@@ -78,17 +82,17 @@ def _check_and_save(store: L.VoteStore, spec: L.StudySpec, replace: bool) -> L.S
 
 
 def _new_study_form(store: L.VoteStore) -> None:
-    cards = usable_cards()
+    systems = usable_systems()  # checkpoints, then sample sets (outside models' files)
     with st.form("new_study", clear_on_submit=False):
         sid = st.text_input("Study id (goes into the participant link)", placeholder="bach-spring",
                             help="1–64 characters: a–z, 0–9, '-' or '_'.")
         title = st.text_input("Title (participants see it: do not name the systems)")
         kind = st.radio("Kind", ["pair", "identify"], horizontal=True, format_func={
             "pair": "Pairs: A or B?", "identify": "One clip: person or machine? (needs real pieces)"}.get)
-        models = st.multiselect("Models", list(cards), default=list(cards)[:2],
-                                format_func=lambda c: f"{cards[c].display_title} ({c})")
+        models = st.multiselect("Models and sample sets", list(systems), default=list(systems)[:2],
+                                format_func=lambda c: f"{systems[c].title} ({c})")
         real = st.checkbox("Include real held-out pieces (“real”)", value=True)
-        corpora = sorted({c.corpus for c in cards.values() if c.corpus})
+        corpora = sorted({s.corpus for s in systems.values() if s.corpus})
         corpus = st.selectbox("Real pieces from", [None, *corpora],
                               format_func=lambda c: c or "the corpus the models were trained on")
         seconds = st.slider("Clip length (seconds)", 5, 60, 20)
@@ -123,13 +127,47 @@ def _file_loader(store: L.VoteStore) -> None:
             st.success(f"Loaded study {spec.id} from {path.name}.")
 
 
+def _add_and_report(name: str, data: bytes, corpus: str) -> SampleSet:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{name}.zip"
+        path.write_bytes(data)
+        return add_sample_set(name, path, corpus=corpus)
+
+
+def _sample_set_form() -> None:
+    """An outside model's MIDI files (a zip) become a sample set: a system for studies, Compare and evaluate."""
+    corpora = [c for c in corpus_names() if c != "toy"]
+    if ADDED_KEY in st.session_state:  # added on the previous run, which then reran so the study form offers it
+        st.success(st.session_state.pop(ADDED_KEY))
+    with st.form("new_sample_set", clear_on_submit=True):
+        name = st.text_input("Name", placeholder="my-model", help="Letters, digits, '-' or '_'; the system is "
+                             "then `samples:<name>`.")
+        corpus = st.selectbox("Compared with the real pieces of", corpora)
+        upload = st.file_uploader("A .zip of MIDI files your model made", type=["zip"], key="sample_set_zip")
+        sent = st.form_submit_button("Add the sample set", type="primary", icon=":material/upload:")
+    if not sent:
+        return
+    if upload is None or not name.strip():
+        st.error("Give the set a name and choose a .zip of MIDI files.")
+        return
+    added = attempt("add the sample set", _add_and_report, name.strip(), upload.getvalue(), corpus)
+    if added is not None:
+        skipped = f"; {len(added.skipped)} skipped: " + "; ".join(f"{s.source} ({s.reason})" for s in added.skipped[:5]) \
+            if added.skipped else ""
+        st.session_state[ADDED_KEY] = (f"Added `samples:{added.name}`: {added.n_files} files{skipped}. It is now "
+                                       "offered for new studies, in Compare and in Generate.")
+        st.rerun()
+
+
 def study_setup(store: L.VoteStore) -> None:
     with st.expander("Set up a study", expanded=not store.study_ids(), icon=":material/add_circle:"):
-        new_tab, file_tab = st.tabs(["New study", "From a file in studies/"])
+        new_tab, file_tab, set_tab = st.tabs(["New study", "From a file in studies/", "Add a sample set (zip)"])
         with new_tab:
             _new_study_form(store)
         with file_tab:
             _file_loader(store)
+        with set_tab:
+            _sample_set_form()
 
 
 def participant_link(study_id: str) -> str:
