@@ -27,6 +27,7 @@ if usable:
                  icon=":material/compare:")
     st.page_link("pages/3_Training.py", label="See how each model learned (loss curves, settings)",
                  icon=":material/monitoring:")
+    st.page_link("pages/9_Train.py", label="Train a model of your own on your music", icon=":material/model_training:")
     st.page_link("pages/8_Interpolate.py", label="Morph one piece into another with a VAE (Interpolate)",
                  icon=":material/linear_scale:")
     st.page_link("pages/7_Human_or_AI.py", label="Play Human or AI? Can you tell a person's music from a machine's?",

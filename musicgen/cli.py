@@ -269,6 +269,32 @@ def _cmd_import(args) -> int:
     return 0
 
 
+def _cmd_jobs(args) -> int:
+    """`jobs run|list|cancel ID`: background training runs (`jobs.py`; the Train page queues them)."""
+    from musicgen import jobs
+
+    if args.action == "run":  # the runner the Train page starts; exits when the queue is empty
+        ran = jobs.run_queue()
+        print(f"ran {ran} job{'s' if ran != 1 else ''}")
+        return 0
+    try:
+        if args.action == "cancel":
+            job = jobs.cancel(args.job_id)
+            done = job.status == jobs.CANCELLED
+            print(f"{job.id}: {'cancelled' if done else 'cancelling (it stops at its next progress report)'}")
+            return 0
+    except jobs.JobError as e:
+        raise UsageError(str(e)) from None
+    listed = jobs.list_jobs()
+    if not listed:
+        print("no training jobs; start one on the Train page")
+    for job in listed:
+        where = f"step {job.step}/{job.max_steps or '?'}" if job.status == jobs.RUNNING else ""
+        why = job.error or job.note
+        print(f"{job.id:<48} {job.status:<9} {job.checkpoint_id:<24} {where}{'  ' + why if why else ''}".rstrip())
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, not argparse's usage dump
         self.exit(EXIT_USAGE, f"error: {message} (see `{self.prog} --help`)\n")
@@ -339,6 +365,14 @@ def build_parser() -> argparse.ArgumentParser:
                                       "and a summary")
     s.add_argument("files", nargs="+")
     s.set_defaults(run=_cmd_import)
+
+    s = sub.add_parser("jobs", help="background training runs (queued by the Train page): run, list, cancel")
+    actions = s.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    actions.add_parser("run", help="train the queued jobs one at a time, then exit (the page starts this)")
+    actions.add_parser("list", help="every job: status, checkpoint, progress or reason")
+    c = actions.add_parser("cancel", help="cancel a queued or running job")
+    c.add_argument("job_id")
+    s.set_defaults(run=_cmd_jobs)
     return p
 
 
