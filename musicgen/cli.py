@@ -52,7 +52,8 @@ def _cmd_generate(args) -> int:
     _sampling_process()
     from musicgen.checkpoints import CheckpointError
     from musicgen.corpora import CorpusError
-    from musicgen.midi import MidiImportError, load_midi, save_midi
+    from musicgen.importing import read_first
+    from musicgen.midi import MidiImportError, save_midi
     from musicgen.sampling import SamplingError
     from musicgen.systems import Request, UnknownSystemError, make_clip
 
@@ -61,7 +62,7 @@ def _cmd_generate(args) -> int:
     started = time.perf_counter()
     try:
         kind, _, ref = (args.primer or "").partition(":")
-        upload = load_midi(ref) if kind == "file" else None
+        upload = read_first(ref)[0] if kind == "file" else None  # MIDI, ABC (its first tune) or MusicXML
         seq = make_clip(request, upload=upload)
     except (SamplingError, CheckpointError, UnknownSystemError, CorpusError, MidiImportError, ValueError) as e:
         raise UsageError(str(e)) from None
@@ -315,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--length", default="30s", help="seconds (30s) or notes (200n)")
     s.add_argument("--top-k", type=int, default=None)
     s.add_argument("--top-p", type=float, default=None)
-    s.add_argument("--primer", default=None, help="test:<held-out piece id> or file:<path.mid>")
+    s.add_argument("--primer", default=None, help="test:<held-out piece id> or file:<path> (MIDI, ABC, MusicXML)")
     s.add_argument("--primer-seconds", type=float, default=8.0)
     s.add_argument("--out", required=True, help="MIDI file to write")
     s.add_argument("--audio", default=None, help="also write audio (.wav or .ogg)")

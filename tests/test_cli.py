@@ -115,3 +115,15 @@ def test_module_entry_point():
     assert out.returncode == 0 and "generate" in out.stdout
     bad = subprocess.run([sys.executable, "-m", "musicgen", "generate"], capture_output=True, text=True)
     assert bad.returncode == 2
+
+
+def test_generate_takes_an_abc_primer_file(toy_home, tmp_path, capsys):
+    tune = tmp_path / "t.abc"
+    tune.write_text("X:1\nM:4/4\nL:1/8\nK:G\nGABc dedB|dedB dedB|\n")
+    out = tmp_path / "p.mid"
+    assert main(["generate", "--model", "toy-lstm", "--primer", f"file:{tune}", "--primer-seconds", "2",
+                 "--length", "4s", "--out", str(out)]) == 0
+    assert out.read_bytes()[:4] == b"MThd"
+    assert main(["generate", "--model", "toy-lstm", "--primer", f"file:{tmp_path / 'nope.abc'}", "--out",
+                 str(out)]) == 2
+    assert "cannot read" in capsys.readouterr().err
