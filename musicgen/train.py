@@ -68,7 +68,7 @@ def make_data(preset: Preset, representation):
     for part, batches in zip(("train", "valid"), data[1:3]):
         first = next(iter(batches.epoch(torch.Generator().manual_seed(0)) if part == "train"
                           else batches.sequential()), None)
-        if first is None or first.numel() == 0:
+        if first is None or (isinstance(first, torch.Tensor) and first.numel() == 0):  # families batch differently
             raise TrainingDataError(
                 f"corpus {corpus.name!r}: the {part} pieces hold too little music for one batch of this preset "
                 f"(window {t.window}, batch {t.batch_size}): add music, or lower them with "

@@ -247,12 +247,15 @@ def test_organiser_sets_up_studies_from_the_form_and_from_a_file(store, monkeypa
     at = AppTest.from_file(RESULTS, default_timeout=TIMEOUT).run()
     at.text_input(key="results_password_input").set_value("secret")
     button(at, "Open the results").click().run()
-    assert len(at.text_input) == 3  # id, title, question
-    at.text_input[0].set_value("Bad Id!")
+    def field(prefix):
+        [found] = [t for t in at.text_input if t.label.startswith(prefix)]
+        return found
+    assert len(at.text_input) == 4  # the study's id, title and question; a sample set's name
+    field("Study id").set_value("Bad Id!")
     button(at, "Save the study").click().run()
     assert "Could not set up the study" in texts(at.error) and store.study_ids() == []
-    at.text_input[0].set_value("spring")
-    at.text_input[1].set_value("Spring study")
+    field("Study id").set_value("spring")
+    field("Title").set_value("Spring study")
     button(at, "Save the study").click().run()
     assert not at.exception and "Saved study spring" in texts(at.success)
     spec = store.get_study("spring")
