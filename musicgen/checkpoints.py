@@ -21,7 +21,7 @@ from safetensors.torch import save_file
 
 from musicgen.card import CARD_SCHEMA, Card, CardError, RepresentationSpec, parse_card
 from musicgen.models import MODELS, MusicModel, build_model
-from musicgen.paths import data_dir
+from musicgen.paths import data_dir, sha256_file
 from musicgen.representations import representation_from_card
 
 FORMAT_VERSION = CARD_SCHEMA
@@ -71,14 +71,6 @@ class BrokenCheckpoint:
     """A checkpoint folder whose card cannot be read: listed with the reason, never loaded."""
     id: str
     error: str
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _write_card(card: Card, folder: Path) -> Path:

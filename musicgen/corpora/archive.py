@@ -7,24 +7,15 @@ to more than `MAX_BYTES` are refused with a clear error.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import zipfile
 from pathlib import Path
 
 from musicgen.corpora.base import CorpusError
-from musicgen.paths import data_dir
+from musicgen.paths import data_dir, sha256_file
 
 MAX_BYTES = 500 * 2**20  # unpacked size: far above any MIDI collection, far below a full disk
-
-
-def zip_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def unpack_zip(path: str | Path, *, into: Path | None = None) -> Path:
@@ -32,7 +23,7 @@ def unpack_zip(path: str | Path, *, into: Path | None = None) -> Path:
     path = Path(path).expanduser().resolve()
     if not path.is_file():
         raise CorpusError(f"{path} does not exist")
-    digest = zip_digest(path)
+    digest = sha256_file(path)
     target = (into or data_dir() / "unpacked") / f"{path.stem}-{digest[:12]}"
     if target.is_dir():
         return target
