@@ -61,6 +61,19 @@ def test_train_on_a_folder_makes_a_user_checkpoint_that_generates_reproducibly(d
     a = make_clip(Request(model="mine", seed=5, length="6s"))
     clear_model_cache()
     assert to_midi_bytes(make_clip(Request(model="mine", seed=5, length="6s"))) == to_midi_bytes(a) and len(a) > 0
+    # ...and Compare offers it beside the shipped models, and plays it
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "pages" / "2_Compare.py"),
+                           default_timeout=60).run()
+    assert "mine" in at.multiselect(key="compare_models").options or any(
+        "mine" in o for o in at.multiselect(key="compare_models").options)
+    at.multiselect(key="compare_models").set_value(["mine", "markov"])
+    at.number_input(key="compare_seconds").set_value(6.0).run()
+    [button] = [b for b in at.button if b.label == "Compare"]
+    button.click().run()
+    assert not at.exception and not at.error
+    assert "compare-roll-0" in [c.key for c in at.get("plotly_chart")]
 
 
 def test_a_zip_corpus_trains_too(data, real_folder, capsys):
