@@ -80,8 +80,8 @@ def overlap_and_kl(p_samples: np.ndarray, q_samples: np.ndarray) -> tuple[float,
     dp, dq = _kde(p, grid, bw_p), _kde(q, grid, bw_q)
     oa = float(np.trapezoid(np.minimum(dp, dq), grid))
     dq = np.maximum(dq, 1e-6 * dq.max())
-    with np.errstate(divide="ignore"):  # log(0) where dp underflows to 0: np.where discards those cells
-        integrand = np.where(dp > 0, dp * np.log(np.where(dp > 0, dp, 1.0) / dq), 0.0)
+    # log p - log q, not log(p / q): a tiny p over a large q underflows to 0, and log(0) made the sum -inf
+    integrand = np.where(dp > 0, dp * (np.log(np.where(dp > 0, dp, 1.0)) - np.log(dq)), 0.0)
     kl = float(max(np.trapezoid(integrand, grid), 0.0))
     return min(oa, 1.0), kl
 
