@@ -1,4 +1,8 @@
-"""Home page: what musicgen is, the shipped models as cards, where to go next."""
+"""The app's entry point: registers every page (the home page, titled "Home", plus each `pages/*.py`) with
+`st.navigation`, then runs the chosen one. The home page leads with where to go, then the shipped models as
+compact cards in plain words (the technical detail one click away)."""
+
+from pathlib import Path
 
 import streamlit as st
 
@@ -6,36 +10,42 @@ st.set_page_config(page_title="musicgen", page_icon=":material/piano:", layout="
 
 from musicgen.ui import cards  # noqa: E402 (set_page_config first)
 
-st.title("musicgen")
-st.markdown(
-    "musicgen writes new music, one note at a time. Each model here has studied a collection of real "
-    "pieces (such as Bach's chorales) and learned which notes tend to follow which; you can ask it for "
-    "a new piece, listen to it, see it as a piano roll and download it as a MIDI file.\n\n"
-    "Models are trained and compared side by side, and every piece can be made again exactly from "
-    "its settings."
-)
-st.caption("Not Meta's MusicGen: that model makes audio directly, whereas this project works with notes "
-           "(MIDI), which are then played on a synthesized instrument.")
+PAGES = Path(__file__).resolve().parent / "pages"
+LINKS = [  # (page, short label, what it does); labels stay short so they fit a phone's width
+    ("pages/1_Generate.py", "Generate a piece", ":material/music_note:",
+     "Pick a model, press Generate, listen, see the notes and download them."),
+    ("pages/2_Compare.py", "Compare models", ":material/compare:",
+     "Several models side by side, with real music as a yardstick."),
+    ("pages/7_Human_or_AI.py", "Play Human or AI?", ":material/quiz:",
+     "Can you tell a person's music from a machine's?"),
+    ("pages/3_Training.py", "How the models learned", ":material/monitoring:",
+     "Loss curves and the settings behind each model."),
+    ("pages/9_Train.py", "Train your own", ":material/model_training:", "Train a model on your own music."),
+    ("pages/8_Interpolate.py", "Morph two pieces", ":material/linear_scale:",
+     "Morph one piece into another, step by step."),
+    ("pages/6_Results.py", "Run a listening test", ":material/how_to_vote:",
+     "For organisers (password). Participants open the link the organiser gives them."),
+]
 
-st.header("The models", anchor=False)
-usable = cards.model_overview()
 
-st.header("Where to go next", anchor=False)
-if usable:
-    st.page_link("pages/1_Generate.py", label="Generate a piece with one of these models", icon=":material/music_note:")
-    st.page_link("pages/2_Compare.py", label="Compare models side by side, with real music as a yardstick",
-                 icon=":material/compare:")
-    st.page_link("pages/3_Training.py", label="See how each model learned (loss curves, settings)",
-                 icon=":material/monitoring:")
-    st.page_link("pages/9_Train.py", label="Train a model of your own on your music", icon=":material/model_training:")
-    st.page_link("pages/8_Interpolate.py", label="Morph one piece into another with a VAE (Interpolate)",
-                 icon=":material/linear_scale:")
-    st.page_link("pages/7_Human_or_AI.py", label="Play Human or AI? Can you tell a person's music from a machine's?",
-                 icon=":material/quiz:")
-    st.page_link("pages/6_Results.py", label="Run a blind listening test (organisers; password)",
-                 icon=":material/how_to_vote:")
-    st.caption("Participants of a listening test open the link the organiser gives them "
-               "(Listening test page with `?study=<id>`).")
-else:
-    st.info("Once a model is trained (`python -m musicgen train markov`), the Generate page can use it.")
-    st.page_link("pages/1_Generate.py", label="Generate page", icon=":material/music_note:")
+def home() -> None:
+    st.title("musicgen", anchor=False)
+    st.markdown("Small models that write new music, note by note, after studying real pieces such as Bach's "
+                "chorales. Pick one, press **Generate**, and listen.")
+    st.header("Where to go next", anchor=False)
+    usable = cards.usable_cards()
+    if not usable:
+        st.info("Once a model is trained (`python -m musicgen train markov`), the Generate page can use it.")
+    cols = st.columns(2)
+    for i, (path, label, icon, help_text) in enumerate(LINKS if usable else LINKS[:1]):
+        with cols[i % 2]:
+            st.page_link(path, label=label, icon=icon, help=help_text)
+    st.caption("Not Meta's MusicGen: that model makes audio directly, whereas this project works with notes "
+               "(MIDI), played on a synthesized instrument. Every piece can be made again exactly from its settings.")
+    st.header("The models", anchor=False)
+    cards.model_overview()
+
+
+pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
+pages += [st.Page(f"pages/{p.name}") for p in sorted(PAGES.glob("*.py"))]
+st.navigation(pages).run()

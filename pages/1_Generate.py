@@ -31,6 +31,8 @@ with settings_col:
                         disabled=not (loaded and primer.ready), width="stretch")
 
 with result_col:
+    if primer.failed:  # a bad upload: its error stands alone, not beside the last (now stale) result
+        st.session_state.pop(generation.RESULT_KEY, None)
     if clicked:
         generation.generate_into_state(request, system, primer.upload)
     result = st.session_state.get(generation.RESULT_KEY)

@@ -53,6 +53,9 @@ def test_home_lists_every_model():
     for card in list_cards():
         assert getattr(card, "display_title", card.id) in shown  # a broken checkpoint shows its id
     assert "Meta" in _texts(at.caption)  # says it is not Meta's MusicGen
+    # what to do comes first, then the models; numbers only where a model has them (no "—" rows)
+    assert [h.value for h in at.header] == ["Where to go next", "The models"]
+    assert not at.metric and "—" not in _texts(at.markdown)
     at.switch_page("pages/1_Generate.py").run()  # the multipage app finds the Generate page
     assert not at.exception
     assert "Generate" in _texts(at.title)
@@ -82,7 +85,9 @@ def test_generate_markov_plays_plots_and_reproduces():
 
 def test_new_seed_changes_the_command():
     at = _generate_page()
-    _button(at, "New seed").click().run()
+    [new_seed] = [b for b in at.button if b.key == "seed_new"]
+    assert new_seed.label == "" and "New seed" in new_seed.help  # an icon with a tooltip: fits any column
+    new_seed.click().run()
     seed = at.session_state["seed"]
     _button(at, "Generate").click().run()
     assert not at.exception
@@ -103,10 +108,17 @@ def test_heldout_primer_is_continued():
 
 def test_garbage_midi_upload_shows_an_error_and_the_page_keeps_working():
     at = _generate_page()
+    _button(at, "Generate").click().run()
+    assert at.session_state[RESULT_KEY] is not None
     at.radio(key="primer_kind").set_value("file").run()
-    at.file_uploader(key="primer_file").set_value(("tune.mid", b"this is not a MIDI file", "audio/midi")).run()
+    assert len(at.get("plotly_chart")) == 2  # no upload yet: the last result stays
+    garbage = b"D!\xcauq_\x00\x9f\x01 not a MIDI file"
+    at.file_uploader(key="primer_file").set_value(("tune.mid", garbage, "audio/midi")).run()
     assert not at.exception
-    assert "could not be used as MIDI" in _texts(at.error)
+    [error] = at.error
+    assert "tune.mid is not a MIDI file" in error.value
+    assert "\\x" not in error.value and "b'" not in error.value and "\n" not in error.value  # words, not bytes
+    assert RESULT_KEY not in at.session_state and not at.get("plotly_chart")  # the stale result is gone
     assert _button(at, "Generate").disabled
     at.radio(key="primer_kind").set_value("none").run()
     _button(at, "Generate").click().run()

@@ -38,6 +38,7 @@ def test_generate_shows_the_abc_text(abc_checkpoints, monkeypatch):
     assert TUNE in [c.value for c in at.code]
     assert len(at.session_state[RESULT_KEY].sequence) == 18
     assert not at.warning
+    assert "The tune ended after" in at.info[0].value  # much shorter than asked: the page says why
 
 
 def test_unparseable_tune_is_a_warning_with_its_text(abc_checkpoints, monkeypatch):

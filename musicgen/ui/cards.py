@@ -11,7 +11,7 @@ import streamlit as st
 
 from musicgen.card import Card
 from musicgen.checkpoints import BrokenCheckpoint, CheckpointError, list_cards
-from musicgen.plots_metrics import METRICS, feature_overlap_figure, real_value, summary_rows
+from musicgen.plots_metrics import METRICS, feature_overlap_figure, real_value, row_line, summary_rows
 from musicgen.systems import System, checkpoint_system, list_systems
 from musicgen.ui.errors import error_message, log
 from musicgen.ui.resources import load_model
@@ -101,8 +101,53 @@ def _flat_numbers(d: dict, prefix: str = "") -> list[tuple[str, str]]:
     return rows
 
 
+FAMILY_PLAIN = {  # one plain sentence per family for the home page's cards (details sit in the expander)
+    "markov": "Counts which notes followed which in real pieces and rolls dice with those odds. The simple "
+              "yardstick every other model must beat.",
+    "lstm": "A neural network that listens to the music so far and picks the next note, one at a time.",
+    "transformer": "A neural network that looks back over the last few bars to pick each next note.",
+    "gan-lstm": "Two networks trained against each other: one writes a short piece, the other tries to tell it "
+                "from real music.",
+    "gan-dense": "Two networks trained against each other: one writes a short piece in one go, the other tries "
+                 "to tell it from real music.",
+    "crnngan": "Two networks trained against each other: one writes notes one after another, the other tries to "
+               "tell them from real music.",
+    "dcgan": "Paints music as a picture (a piano roll), like an image generator, against a critic that knows "
+             "real music.",
+    "lstm-vae": "Squeezes a few bars into a handful of numbers and back; new numbers give new music, and the "
+                "numbers between two pieces morph one into the other.",
+    "tvae": "The same squeeze-and-rebuild idea with a different network; it mostly fails, as the study found.",
+    "char-lstm": "Writes folk tunes as text (ABC notation), letter by letter; the text is then read as notes.",
+    "classifier-ascent": "Not a composer but an editor: it nudges a piece toward another composer's style.",
+}
+
+
+def plain_words(card: Card) -> str:
+    """One sentence saying what a model does, without jargon (its description's first sentence otherwise)."""
+    if card.family in FAMILY_PLAIN:
+        return FAMILY_PLAIN[card.family]
+    first = (card.description or "").split(". ")[0].strip()
+    return (first.rstrip(".") + ".") if first else "No description yet."
+
+
+def _number_rows(card: Card) -> list[str]:
+    """Only the numbers this model has (no '—' rows for what a model does not measure)."""
+    training, rows = card.training, []
+    nll = training.test_nll_per_token
+    if isinstance(nll, (int, float)) and math.isfinite(nll):
+        rows.append(f"Held-out NLL: {nll:.3f} nats per token (how surprised it is by pieces it never saw; "
+                    "lower is better, comparable only between models with the same note encoding)")
+    if isinstance(training.seconds, (int, float)) and math.isfinite(training.seconds):
+        rows.append(f"Training time: {duration_words(training.seconds)}"
+                    + (f" on {training.device}" if training.device else ""))
+    if isinstance(training.steps, int) and training.steps > 0:
+        rows.append(f"Training steps: {number_words(training.steps)}")
+    return rows
+
+
 def model_card(card: Card | BrokenCheckpoint, problem: str | None = None) -> None:
-    """One model as a bordered card; a broken checkpoint (`problem`, or a BrokenCheckpoint) as a warning."""
+    """One model as a compact bordered card in plain words, the technical detail in an expander; a broken
+    checkpoint (`problem`, or a BrokenCheckpoint) as a warning."""
     if isinstance(card, BrokenCheckpoint):
         title, problem = card.id, problem or card.error
     else:
@@ -112,35 +157,31 @@ def model_card(card: Card | BrokenCheckpoint, problem: str | None = None) -> Non
             st.markdown(f"**{title}** (`{card.id}`)")
             st.warning(f"This model cannot be used right now. {problem}", icon=":material/warning:")
             return
-        training = card.training
-        st.subheader(title, anchor=False)
-        st.caption(f"`{card.id}` · {family_words(card.family)} · learned from {corpus_name(card.corpus)}")
-        st.write(card.description or "No description yet.")
-        nll = training.test_nll_per_token
-        left, mid, right = st.columns(3)
-        left.metric("Held-out NLL", f"{nll:.3f}" if isinstance(nll, (int, float)) else "—",
-                    help="How surprised the model is by pieces it never saw while training, in nats per "
-                         "token (lower is better). Only comparable between models that use the same "
-                         "note encoding.")
-        mid.metric("Training time", duration_words(training.seconds), help=f"on {training.device}")
-        right.metric("Training steps", number_words(training.steps))
-        with st.expander("Limitations and details"):
-            st.write(card.limitations or "No limitations written down yet.")
+        st.markdown(f"**{title}**")
+        st.write(plain_words(card))
+        st.caption(f"Learned from {corpus_name(card.corpus)} · `{card.id}`")
+        with st.expander("Details"):
+            st.caption(family_words(card.family))
+            st.write(card.description or "No description yet.")
+            st.markdown("**Limitations**: " + (card.limitations or "none written down yet."))
+            numbers = _number_rows(card)
+            if numbers:
+                st.markdown("\n".join(f"- {row}" for row in numbers))
             meaning = card.sampling.temperature_meaning
             if meaning:
                 st.markdown(f"**Temperature** here means: {meaning}. Lower is safer, higher is wilder.")
             rows = _flat_numbers(card.evaluation)
             if rows:
                 st.markdown("**Evaluation**\n\n" + "\n".join(f"- {k}: {v}" for k, v in rows))
-            if training.split_sizes:
-                st.caption("Pieces in train / validation / test: " + split_words(training.split_sizes))
+            if card.training.split_sizes:
+                st.caption("Pieces in train / validation / test: " + split_words(card.training.split_sizes))
 
 
 def split_words(split: dict) -> str:
     return " / ".join(str(split.get(k, "?")) for k in ("train", "valid", "test"))
 
 
-def model_overview(columns: int = 2) -> list[str]:
+def model_overview(columns: int = 3) -> list[str]:
     """Every shipped checkpoint as a card (loading each one checks its weights); returns usable ids."""
     cards = list_cards()
     if not cards:
@@ -164,11 +205,21 @@ def model_overview(columns: int = 2) -> list[str]:
     return usable
 
 
-def show_evaluation(evaluation: dict | None, *, key: str, real: bool = False, hint: str | None = None) -> None:
+def _evaluation_rows(rows: list[dict], compact: bool) -> None:
+    """A table, or (`compact`, for a narrow column) one wrapping line per row so no number is cut off."""
+    if compact:
+        st.markdown("\n".join(f"- {row_line(row)}" for row in rows))
+    else:
+        st.dataframe(rows, hide_index=True)
+
+
+def show_evaluation(evaluation: dict | None, *, key: str, real: bool = False, hint: str | None = None,
+                    compact: bool = False) -> None:
     """A model's evaluation numbers next to the real-data level, or the hint to run `evaluate` (`hint`
     replaces the default one, e.g. with a sample set's own command).
 
-    `real`: the real pieces' own level (`real_vs_train` of an evaluated card), for a real-piece column."""
+    `real`: the real pieces' own level (`real_vs_train` of an evaluated card), for a real-piece column.
+    `compact`: lines instead of a table, for a column too narrow for one (Compare's quarter-width columns)."""
     if not evaluation:
         hint = hint or (REAL_NOT_EVALUATED_HINT if real else NOT_EVALUATED_HINT)
         st.info(hint, icon=":material/query_stats:")
@@ -178,7 +229,7 @@ def show_evaluation(evaluation: dict | None, *, key: str, real: bool = False, hi
                 for m in METRICS.values() if (v := real_value(evaluation, m.key)) is not None]
         st.caption("Real test pieces against the training pieces: the level a perfect model would reach.")
         if rows:
-            st.dataframe(rows, hide_index=True)
+            _evaluation_rows(rows, compact)
         return
     n, real_n, split = (evaluation.get("n_samples", "?"), evaluation.get("reference_pieces", "the"),
                         evaluation.get("reference", "held-out"))
@@ -188,7 +239,7 @@ def show_evaluation(evaluation: dict | None, *, key: str, real: bool = False, hi
         st.caption(evaluation["note"])
     rows = summary_rows(evaluation)
     if rows:
-        st.dataframe(rows, hide_index=True)
+        _evaluation_rows(rows, compact)
     if evaluation.get("features"):
         with st.expander("Feature by feature"):
             st.plotly_chart(feature_overlap_figure(evaluation), key=f"{key}-features")

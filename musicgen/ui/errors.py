@@ -26,8 +26,11 @@ def error_message(exc: BaseException, action: str) -> str:
     if isinstance(exc, SamplingError):
         return f"A setting is out of range: {exc}. Change it and try again."
     if isinstance(exc, MidiImportError):
-        return (f"That file could not be used as MIDI — {exc.problem}. Try another .mid file "
-                "(e.g. exported from MuseScore or a DAW), or choose no primer.")
+        advice = "Try another .mid file (e.g. exported from MuseScore or a DAW), or choose no primer."
+        if exc.reason == "not MIDI":  # the library's detail quotes the file's first bytes: say it in words
+            name = exc.source.rpartition("/")[2] or "That file"
+            return f"{name} is not a MIDI file: it does not start the way every MIDI file does. {advice}"
+        return f"That file could not be used as MIDI: {exc.problem}. {advice}"
     if isinstance(exc, CheckpointError):
         return f"This model cannot be loaded: {exc}"
     if isinstance(exc, SynthUnavailableError):

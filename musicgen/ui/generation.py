@@ -44,6 +44,7 @@ class Primer:
     seconds: float = DEFAULT_PRIMER_SECONDS
     upload: NoteSequence | None = None
     ready: bool = True
+    failed: bool = False  # a file was uploaded but could not be read (the page clears the last result)
 
 
 def default_seconds(card: Card) -> float:
@@ -98,7 +99,8 @@ def primer_controls(card: Card) -> Primer:
                         no_pieces="choose another primer",
                         upload_hint="Upload a .mid file to use its opening as the primer.")
     if piece is None:
-        return Primer(seconds=seconds, ready=False)
+        failed = kind == UPLOAD and st.session_state.get("primer_file") is not None
+        return Primer(seconds=seconds, ready=False, failed=failed)
     return Primer(spec=piece.primer, seconds=seconds, upload=piece.notes)
 
 
@@ -115,6 +117,21 @@ def generate_into_state(request: Request, card: Card | System, upload: NoteSeque
         st.session_state[RESULT_KEY] = result
 
 
+def shorter_words(seq: NoteSequence, request: Request, *, abc: bool = False) -> str | None:
+    """Why the clip is much shorter than the length asked for (the tune or piece ended), or None."""
+    try:
+        length = Length.parse(request.length)
+    except SamplingError:
+        return None
+    if length.unit != "seconds" or not seq.duration or seq.duration >= 0.8 * length.value:
+        return None
+    if abc:
+        return (f"The tune ended after {seq.duration:.1f} s, before the {length.value:g} s you asked for: this model "
+                "writes whole folk tunes, and this one was that short. Try another seed for another tune.")
+    return (f"The piece ended after {seq.duration:.1f} s, before the {length.value:g} s you asked for: the model "
+            "finished it there. Try another seed, or a longer primer.")
+
+
 def show_result(result: Result) -> None:
     seq, request = result.sequence, result.request
     primer_notes = int(seq.meta_dict().get("primer_notes", 0) or 0)
@@ -129,6 +146,9 @@ def show_result(result: Result) -> None:
         st.code(request.command(out=f"{stem}.mid"), language="bash")
         return
     st.caption(f"{len(seq)} notes, {seq.duration:.1f} s{primer_words}.")
+    short = shorter_words(seq, request, abc="abc" in meta)
+    if short:
+        st.info(short, icon=":material/timer:")
     has_audio = show_audio(seq)
     roll_col, loss_col = st.columns([3, 2])
     roll_col.plotly_chart(piano_roll_figure(seq, primer_notes=primer_notes, title="Piano roll"))

@@ -53,13 +53,15 @@ def _new_seed(key: str) -> None:
 
 
 def seed_input(key: str, *, help: str = SEED_HELP, new_seed: bool = True) -> int:  # noqa: A002 (Streamlit's name)
-    """The seed (0 until changed) in `st.session_state[key]`, with a "New seed" button beside it."""
+    """The seed (0 until changed) in `st.session_state[key]`, with a "New seed" button beside it: an icon (a
+    die) with a tooltip, so it fits a narrow column (a worded label was cut to "N." at 1400 px)."""
     st.session_state.setdefault(key, 0)
     if not new_seed:
         return int(st.number_input("Seed", 0, SEED_MAX, step=1, key=key, help=help))
-    seed_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
+    seed_col, button_col = st.columns([5, 1], vertical_alignment="bottom", gap="small")
     seed = seed_col.number_input("Seed", 0, SEED_MAX, step=1, key=key, help=help)
-    button_col.button("New seed", on_click=_new_seed, args=(key,), icon=":material/casino:", key=f"{key}_new")
+    button_col.button("", on_click=_new_seed, args=(key,), icon=":material/casino:", key=f"{key}_new",
+                      help="New seed: pick a random one")
     return int(seed)
 
 
