@@ -7,6 +7,7 @@ Bad arguments get one line on stderr and exit code 2 (argparse's convention); a 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -139,6 +140,7 @@ def _cmd_train(args) -> int:
     from musicgen.checkpoints import checkpoints_dir
     from musicgen.presets import PRESETS
     from musicgen.presets.base import PresetError, customise, default_run_id
+    from musicgen.distributed import DistributedError
     from musicgen.train import TrainingDataError, train
 
     if args.preset not in PRESETS:
@@ -163,9 +165,10 @@ def _cmd_train(args) -> int:
     max_seconds = args.max_minutes * 60 if args.max_minutes is not None else args.max_seconds
     try:
         folder = train(preset, out_dir=out, resume=args.resume, max_steps=args.max_steps, max_seconds=max_seconds)
-    except TrainingDataError as e:
+    except (TrainingDataError, DistributedError) as e:
         raise UsageError(str(e)) from None
-    print(f"saved {folder}")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun only rank 0 wrote it
+        print(f"saved {folder}")
     return 0
 
 

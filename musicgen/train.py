@@ -19,6 +19,7 @@ from typing import Callable
 import torch
 from tqdm import tqdm
 
+from musicgen import distributed
 from musicgen.card import Card, RepresentationSpec, Sampling, SamplingDefaults, TrainingSummary
 from musicgen.checkpoints import checkpoints_dir, save_checkpoint, user_checkpoints_dir
 from musicgen.corpora import load_corpus
@@ -62,9 +63,13 @@ def make_data(preset: Preset, representation):
                                 "empty): add music (10 pieces or more)")
     make = MODELS[preset.family].make_batches
     t = preset.train
-    data = (corpus, make(representation, corpus.subset("train"), train=t, augment=t.augment_transpose),
-            make(representation, corpus.subset("valid"), train=t, augment=False),
-            make(representation, corpus.subset("test"), train=t, augment=False, window=NLL_WINDOW))
+    try:
+        data = (corpus, make(representation, corpus.subset("train"), train=t, augment=t.augment_transpose),
+                make(representation, corpus.subset("valid"), train=t, augment=False),
+                make(representation, corpus.subset("test"), train=t, augment=False, window=NLL_WINDOW))
+    except ValueError as e:  # a family's batcher refusing the pieces (e.g. none as long as its window)
+        raise TrainingDataError(f"corpus {corpus.name!r} cannot train {preset.family}: {e}; add longer pieces "
+                                "or change the window with --set") from None
     for part, batches in zip(("train", "valid"), data[1:3]):
         first = next(iter(batches.epoch(torch.Generator().manual_seed(0)) if part == "train"
                           else batches.sequential()), None)
@@ -122,9 +127,13 @@ def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True,
     # sets the `train` runtime profile, with the preset's threads, before calling this). Batches use their own.
     torch.manual_seed(t.seed)
     device = pick_device(t.device)
+    ctx = distributed.setup(device)  # torchrun's processes, or a single one
     representation = representation_from_card(preset.representation, preset.representation_config)
     corpus, train_b, valid_b, test_b = make_data(preset, representation)
     model = build_model(preset.family, preset.model_config, representation).to(device)
+    if ctx.active and not model.supports_distributed:
+        raise distributed.DistributedError(f"{preset.family} cannot train across processes yet; run it without "
+                                           "torchrun")
     optimizers = model.make_optimizers(lr=t.lr, weight_decay=t.weight_decay)
     schedulers = []
     if t.lr_decay and max_steps and optimizers:
@@ -151,6 +160,8 @@ def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True,
         return result if parts else result["loss"]
 
     def save_resume_state() -> None:
+        if not ctx.writes:
+            return
         run_dir.mkdir(parents=True, exist_ok=True)
         torch.save({"model": model.state_dict(), "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
                     "schedulers": [s.state_dict() for s in schedulers], "step": step, "epoch": epoch,
@@ -159,14 +170,15 @@ def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True,
     started = time.monotonic()
     elapsed = lambda: elapsed_before + time.monotonic() - started  # noqa: E731
     total = max_steps or (t.max_epochs or 1) * math.ceil(train_b.examples_per_epoch() / t.batch_size)
-    bar = tqdm(total=total, initial=step, desc=f"train {preset.id}", disable=not progress, unit="step")
+    bar = tqdm(total=total, initial=step, desc=f"train {preset.id}", disable=not (progress and ctx.writes),
+               unit="step")
     model.train()
     stop, running = False, {}
     while not stop:
         if t.max_epochs is not None and epoch >= t.max_epochs:
             break
         for batch in train_b.epoch(generator):
-            parts = model.train_step(batch.to(device), optimizers, grad_clip=t.grad_clip)
+            parts = model.train_step(distributed.shard(batch, ctx).to(device), optimizers, grad_clip=t.grad_clip)
             for s in schedulers:
                 s.step()
             step += 1
@@ -175,8 +187,8 @@ def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True,
             bar.update(1)
             record = None
             if step % t.log_every == 0:
-                record = {"step": step, "seconds": round(elapsed(), 2), "epoch": epoch,
-                          **{k: sum(v) / len(v) for k, v in running.items()}}
+                means = distributed.mean_over_ranks({k: sum(v) / len(v) for k, v in running.items()}, ctx)
+                record = {"step": step, "seconds": round(elapsed(), 2), "epoch": epoch, **means}
                 running = {}
             if step % t.eval_every == 0:
                 record = record or {"step": step, "seconds": round(elapsed(), 2), "epoch": epoch}
@@ -189,11 +201,14 @@ def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True,
                 bar.set_postfix(valid=f"{record['valid_loss']:.3f}")
             if record:
                 records.append(record)
-                if on_progress and on_progress({"step": step, "max_steps": max_steps, "seconds": elapsed(),
-                                                "max_seconds": max_seconds, "record": record}):
+                cancel = bool(on_progress and ctx.writes and on_progress(
+                    {"step": step, "max_steps": max_steps, "seconds": elapsed(), "max_seconds": max_seconds,
+                     "record": record}))
+                if distributed.any_rank(cancel, ctx):
                     bar.close()
                     raise TrainingCancelled(f"training {preset.id} was cancelled at step {step}")
-            if (max_steps and step >= max_steps) or (max_seconds and elapsed() >= max_seconds):
+            over = bool((max_steps and step >= max_steps) or (max_seconds and elapsed() >= max_seconds))
+            if distributed.any_rank(over, ctx):  # ranks stop together (a wall-clock budget differs per rank)
                 stop = True
                 break
         else:
@@ -230,5 +245,7 @@ def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True,
     folder = out_dir or ((user_checkpoints_dir() if user else checkpoints_dir()) / preset.id)
     # A user run keeps its split beside the checkpoint (the shipped corpora's splits are committed).
     extra = {"split.json": json.dumps(corpus.split, indent=1) + "\n"} if user else {}
-    save_checkpoint(model, card, history, folder, extra_files=extra)
+    if ctx.writes:
+        save_checkpoint(model, card, history, folder, extra_files=extra)
+    distributed.teardown(ctx)
     return folder

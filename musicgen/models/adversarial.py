@@ -74,6 +74,7 @@ def _bce(logits: torch.Tensor, target: float, *, summed: bool) -> torch.Tensor:
 class AdversarialModel(MusicModel):
     is_likelihood_model = False
     accepts_primer = False
+    supports_distributed = False  # its own D and G steps; not split across processes yet
     compare_with_untrained = True  # `evaluate` also scores the untrained generator (did it learn?)
     temperature_meaning = ("the generator's input noise × T (1 = as trained; lower = nearer its most typical "
                            "output, higher = wilder)")

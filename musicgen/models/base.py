@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from musicgen.batches import TokenBatches
+from musicgen.distributed import average_gradients
 from musicgen.sampling import Length, check_params
 from musicgen.sequence import NoteSequence
 
@@ -30,6 +31,9 @@ class MusicModel(nn.Module):
     uses_temperature: ClassVar[bool] = True  # False: temperature changes nothing (say so in temperature_meaning)
     accepts_primer: ClassVar[bool] = True  # False: the family makes each piece from noise alone (the GANs)
     is_likelihood_model: ClassVar[bool] = True
+    # Can `torchrun` split its batches over processes? (the default train_step averages gradients; a
+    # family with its own optimiser steps (GANs) or no gradients (Markov counts) says False)
+    supports_distributed: ClassVar[bool] = True
     # A seconds-long version of this family for tests (`presets.toy_preset`): model config, the
     # representation it reads, and training overrides.
     toy_config: ClassVar[dict] = {}
@@ -64,6 +68,7 @@ class MusicModel(nn.Module):
         opt.zero_grad(set_to_none=True)
         parts = self.loss(batch)
         parts["loss"].backward()
+        average_gradients(self.parameters())  # over torchrun's processes; nothing in a single process
         if grad_clip:
             nn.utils.clip_grad_norm_(self.parameters(), grad_clip)
         opt.step()

@@ -26,6 +26,7 @@ class MarkovConfig:
 
 class MarkovChain(MusicModel):
     family = "markov"
+    supports_distributed = False  # it counts n-grams; there is nothing to average
     Config = MarkovConfig
     temperature_meaning = "log-probabilities ÷ T before each next-token draw (1 = the counted probabilities)"
     toy_config = {"order": 2}
