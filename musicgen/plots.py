@@ -19,6 +19,34 @@ PRIMER_COLOR = "#7f8c9b"  # slate grey: the notes the model was given
 GENERATED_COLOR = "#e4572e"  # orange-red: the notes the model wrote
 TEMPLATE = "plotly_white"
 _X_KEYS = ("step", "seconds")
+LOSS_LABELS = {  # a history's loss keys in the words a legend shows
+    "train_loss": "training",
+    "valid_loss": "held-out",
+    "g_loss": "generator",
+    "d_loss": "critic",
+    "recon_loss": "reconstruction",
+    "kl_loss": "KL to the prior",
+}
+
+
+def loss_label(key: str) -> str:
+    """A loss key in plain words for a legend or an axis: 'valid_loss' -> 'held-out'."""
+    return LOSS_LABELS.get(key, key.replace("_", " "))
+
+
+def legend_below(fig: go.Figure, *, bottom: int = 40) -> go.Figure:
+    """A horizontal legend under the plot, at the bottom of the figure (so it can never cover the title,
+    however many rows it wraps to in a narrow column); `bottom` is the margin the x axis needs above it."""
+    fig.update_layout(legend=dict(orientation="h", xanchor="left", x=0, yref="container", yanchor="bottom", y=0,
+                                  entrywidth=0, font=dict(size=11)),
+                      margin=dict(b=bottom + 24 * _legend_rows(fig)))
+    return fig
+
+
+def _legend_rows(fig: go.Figure) -> int:
+    """About how many rows a horizontal legend needs in a quarter-width column (two entries a row)."""
+    shown = [t for t in fig.data if t.showlegend is not False and t.name]
+    return max(1, math.ceil(len(shown) / 2)) if shown else 0
 
 
 def note_name(pitch: int) -> str:
@@ -95,14 +123,13 @@ def piano_roll_figure(
         barmode="overlay",
         bargap=0,
         showlegend=bool(primer) and bool(generated),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
         margin=dict(l=50, r=10, t=50 if title else 30, b=40),
         xaxis=dict(title=dict(text="time (s)"), range=x_range, zeroline=False),
         yaxis=dict(title=dict(text="pitch"), range=[low - 0.5, high + 0.5], tickvals=ticks,
                    ticktext=[note_name(p) for p in ticks], zeroline=False),
         hoverlabel=dict(align="left"),
     )
-    return fig
+    return legend_below(fig, bottom=40) if primer and generated else fig
 
 
 def shared_pitch_range(seqs, pad: int = 2) -> tuple[int, int] | None:
@@ -147,10 +174,9 @@ def curve_layout(fig: go.Figure, title: str, x: str, y_title: str) -> go.Figure:
         hovermode="x unified",
         xaxis=dict(title=dict(text="step" if x == "step" else "seconds of training")),
         yaxis=dict(title=dict(text=y_title)),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
-        margin=dict(l=50, r=10, t=60 if title else 40, b=40),
+        margin=dict(l=50, r=10, t=50 if title else 30, b=40),
     )
-    return fig
+    return legend_below(fig, bottom=45)
 
 
 def loss_curve_figure(history: Mapping | None, *, x: str = "step", title: str = "") -> go.Figure:
@@ -162,7 +188,7 @@ def loss_curve_figure(history: Mapping | None, *, x: str = "step", title: str = 
     keys: list[str] = []
     for record in records:
         keys += [k for k, v in record.items() if "loss" in k and k not in keys and is_number(v)]
-    return _records_figure(records, {k: k for k in keys}, x=x, title=title, y_title="loss",
+    return _records_figure(records, {k: loss_label(k) for k in keys}, x=x, title=title, y_title="loss",
                            empty="no training history")
 
 
@@ -180,10 +206,10 @@ def _records_figure(records: list[dict], labels: Mapping[str, str], *, x: str, t
 
 
 ADVERSARIAL_KEYS = {  # a GAN's training statistics (models/adversarial.py) → what they mean
-    "d_real": "critic's P(real) on real windows",
-    "d_fake": "critic's P(real) on generated windows",
-    "fake_spread": "spread of generated ÷ real batch (≈0: collapse)",
-    "valid_overlap": "samples' feature overlap with validation pieces (the best one ships)",
+    "d_real": "critic's belief that real windows are real",
+    "d_fake": "critic's belief that generated windows are real",
+    "fake_spread": "variety of generated ÷ real batch (near 0: collapse)",
+    "valid_overlap": "overlap with validation pieces (best one ships)",
 }
 
 
@@ -210,5 +236,5 @@ def overlay_loss_figure(
         if xs:
             fig.add_trace(line_trace(xs, ys, str(name)))
     if not fig.data:
-        return empty_figure(f"no {key} recorded", title)
-    return curve_layout(fig, title, x, key)
+        return empty_figure(f"no {loss_label(key)} loss recorded", title)
+    return curve_layout(fig, title, x, f"{loss_label(key)} loss")

@@ -14,9 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+import textwrap
+
 import plotly.graph_objects as go
 
-from musicgen.plots import TEMPLATE, curve_layout, empty_figure, history_points, history_records, is_number, line_trace
+from musicgen.plots import (TEMPLATE, curve_layout, empty_figure, history_points, history_records, is_number,
+                            legend_below, line_trace)
 
 MODEL_COLOR = "#e4572e"  # the generated music (as in the piano roll)
 REAL_COLOR = "#2e86ab"  # the real-data level
@@ -89,6 +92,30 @@ def summary_rows(evaluation: Mapping | None) -> list[dict[str, str]]:
     return rows
 
 
+def row_line(row: Mapping[str, str]) -> str:
+    """A table row as one markdown line that wraps in a narrow column: '**metric**: this model 0.64 ·
+    real pieces 0.91 · ideal 1' (the first column is the label; dashes are left out)."""
+    (_, label), *cells = row.items()
+    values = " · ".join(f"{k} {v}" for k, v in cells if v != "—")
+    return f"**{label}**: {values or '—'}"
+
+
+def comparison_rows(evaluations: Mapping[str, Mapping | None]) -> list[dict[str, str]]:
+    """One row per summary metric that some model has: each model's value (dict key = column name, e.g.
+    its title), the real pieces' level (one value when the models share it, else per model) and the ideal."""
+    rows = []
+    for metric in METRICS.values():
+        values = {name: metric_value(e, metric.key) for name, e in evaluations.items()}
+        reals = [r for e in evaluations.values() if (r := real_value(e, metric.key)) is not None]
+        if all(v is None for v in values.values()) and not reals:
+            continue
+        shared = {_number(r) for r in reals}
+        rows.append({"metric": metric.label, **{n: _number(v) for n, v in values.items()},
+                     "real pieces": shared.pop() if len(shared) == 1 else " / ".join(_number(r) for r in reals) or "—",
+                     "ideal": _number(metric.ideal), "better": metric.better})
+    return rows
+
+
 def feature_rows(evaluation: Mapping | None) -> list[dict[str, str]]:
     """One row per feature: overlap and KL against the real pieces, means, and the real-data overlap."""
     features = (evaluation or {}).get("features")
@@ -105,18 +132,30 @@ def feature_rows(evaluation: Mapping | None) -> list[dict[str, str]]:
     return rows
 
 
+def wrap_label(text: str, width: int = 14, lines: int = 4) -> str:
+    """A long axis label broken into short lines (`<br>`), at most `lines` of them (the rest as '…')."""
+    parts = textwrap.wrap(str(text), width) or [""]
+    if len(parts) > lines:
+        parts = parts[:lines]
+        parts[-1] = parts[-1][: width - 1] + "…"
+    return "<br>".join(parts)
+
+
 def metric_comparison_figure(
-    evaluations: Mapping[str, Mapping | None], metric: str, *, title: str = "", height: int = 300
+    evaluations: Mapping[str, Mapping | None], metric: str, *, title: str = "", height: int = 360
 ) -> go.Figure:
-    """One bar per model (dict key = label) for one summary metric, with each model's real-data band.
+    """One bar per model (dict key = its label, e.g. the model's title) for one summary metric, with each
+    model's real-data band.
 
     The band runs from the metric's ideal value to what the real test pieces reach against the training
-    pieces; a dashed line marks the ideal. Models without the number get no bar.
+    pieces; a dashed line marks the ideal (named in the legend, not written on the bars). Labels are
+    wrapped onto short lines so that four of them fit under a quarter-width chart. Models without the
+    number get no bar.
     """
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {tuple(METRICS)}, got {metric!r}")
     spec = METRICS[metric]
-    names = [str(n) for n in evaluations]
+    names = [wrap_label(n) for n in evaluations]
     values = [metric_value(e, metric) for e in evaluations.values()]
     reals = [real_value(e, metric) for e in evaluations.values()]
     if all(v is None for v in values + reals):
@@ -133,14 +172,15 @@ def metric_comparison_figure(
             if real is not None:
                 fig.add_shape(type="rect", x0=i - 0.45, x1=i + 0.45, y0=spec.ideal, y1=real, xref="x", yref="y",
                               fillcolor=BAND_COLOR, line=dict(width=0), layer="below")
-        fig.add_hline(y=spec.ideal, line=dict(dash="dash", color="#888", width=1),
-                      annotation_text=f"ideal {spec.ideal:g}", annotation_position="top right")
-    fig.update_layout(template=TEMPLATE, title=dict(text=title or spec.label), height=height,
+        fig.add_hline(y=spec.ideal, line=dict(dash="dash", color="#888", width=1))
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=f"ideal {spec.ideal:g}",
+                                 line=dict(dash="dash", color="#888", width=1), hoverinfo="skip"))
+    lines = max(label.count("<br>") + 1 for label in names)
+    fig.update_layout(template=TEMPLATE, title=dict(text=title or spec.label), height=height + 14 * lines,
                       yaxis=dict(title=dict(text=f"{spec.better} is better"), range=spec.axis),
-                      xaxis=dict(type="category"),
-                      legend=dict(orientation="h", yanchor="top", y=-0.15, xanchor="left", x=0),
-                      margin=dict(l=50, r=10, t=50, b=80))
-    return fig
+                      xaxis=dict(type="category", tickangle=0, automargin=True),
+                      margin=dict(l=50, r=10, t=50))
+    return legend_below(fig, bottom=30 + 14 * lines)
 
 
 def feature_overlap_figure(evaluation: Mapping | None, *, title: str = "", height: int | None = None) -> go.Figure:
@@ -161,12 +201,11 @@ def feature_overlap_figure(evaluation: Mapping | None, *, title: str = "", heigh
         fig.add_trace(go.Scatter(y=labels, x=ceiling, mode="markers", name="real pieces (test vs train)",
                                  marker=dict(symbol="diamond", size=9, color=REAL_COLOR),
                                  hovertemplate="%{y}: real pieces %{x:.3g}<extra></extra>"))
-    fig.update_layout(template=TEMPLATE, title=dict(text=title), height=height or 120 + 22 * len(names),
+    fig.update_layout(template=TEMPLATE, title=dict(text=title), height=height or 160 + 22 * len(names),
                       xaxis=dict(title=dict(text="overlap with real pieces (1 = same)"), range=[0, 1.05]),
                       yaxis=dict(autorange="reversed"), barmode="overlay",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
-                      margin=dict(l=10, r=10, t=60 if title else 40, b=40))
-    return fig
+                      margin=dict(l=10, r=10, t=50 if title else 30, b=40))
+    return legend_below(fig, bottom=45)
 
 
 # ---- hyperparameter sweeps ---------------------------------------------------------------------

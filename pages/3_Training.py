@@ -21,7 +21,7 @@ x = training.x_axis_control()
 histories = {c.id: read_history(c.id) for c in cards}
 
 st.header("Checkpoints side by side", anchor=False)
-training.overlay_section(histories, x)
+training.overlay_section(histories, x, {c.id: c for c in cards})
 
 st.header("Each checkpoint", anchor=False)
 for card in cards:

@@ -168,7 +168,10 @@ def test_training_overlay_hint_evaluation_and_sweep(two_models):
     assert not at.exception and not at.error
     charts = _charts(at)
     assert {"loss-markov", "loss-markov-b", "overlay-chart"} <= set(charts)
-    assert [t["name"] for t in charts["overlay-chart"]["data"]] == ["markov", "markov-b"]
+    assert [t["name"] for t in charts["overlay-chart"]["data"]] == ["markov"]  # one checkpoint until more are picked
+    assert at.selectbox(key="overlay_group").value.startswith("Prediction loss on note events")
+    at.multiselect(key=f"overlay_ids-{at.selectbox(key='overlay_group').value}").set_value(["markov", "markov-b"]).run()
+    assert [t["name"] for t in _charts(at)["overlay-chart"]["data"]] == ["markov", "markov-b"]
     assert "not evaluated yet" in _texts(at.info).lower()  # markov's evaluation is empty
     assert at.dataframe  # markov-b's numbers
     assert "train-eval-markov-b-features" in charts

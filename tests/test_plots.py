@@ -97,18 +97,26 @@ HISTORY = {"records": [
 
 def test_loss_curve_one_line_per_loss_key():
     fig = plots.loss_curve_figure(HISTORY, title="lstm")
-    lines = {t.name: t for t in fig.data}
-    assert set(lines) == {"train_loss", "valid_loss", "kl_loss"}  # not step/seconds/tag/stopped/epoch
-    assert list(lines["train_loss"].x) == [0, 100, 200]
-    assert list(lines["valid_loss"].x) == [100, 200] and list(lines["valid_loss"].y) == [2.5, 2.2]  # None skipped
-    assert list(lines["kl_loss"].x) == [200]
+    lines = {t.name: t for t in fig.data}  # legends in words, not keys
+    assert set(lines) == {"training", "held-out", "KL to the prior"}  # not step/seconds/tag/stopped/epoch
+    assert list(lines["training"].x) == [0, 100, 200]
+    assert list(lines["held-out"].x) == [100, 200] and list(lines["held-out"].y) == [2.5, 2.2]  # None skipped
+    assert list(lines["KL to the prior"].x) == [200]
     assert fig.layout.title.text == "lstm"
+    assert_legend_below(fig)
+
+
+def assert_legend_below(fig):
+    """The legend sits at the bottom of the figure (horizontal), where it cannot cover the title."""
+    legend = fig.layout.legend
+    assert legend.orientation == "h" and legend.yref == "container" and legend.y == 0 and legend.yanchor == "bottom"
+    assert fig.layout.margin.b >= 60  # room for the x axis and the legend under it
 
 
 def test_loss_curve_against_seconds_and_gan_parts_together():
     gan = {"records": [{"step": s, "seconds": s / 10, "g_loss": 1.0 + s, "d_loss": 0.7} for s in range(5)]}
     fig = plots.loss_curve_figure(gan, x="seconds")
-    assert {t.name for t in fig.data} == {"g_loss", "d_loss"}
+    assert {t.name for t in fig.data} == {"generator", "critic"}
     assert list(fig.data[0].x) == [0.0, 0.1, 0.2, 0.3, 0.4]
     with pytest.raises(ValueError, match="x must be"):
         plots.loss_curve_figure(gan, x="epoch")
@@ -128,11 +136,13 @@ def test_overlay_one_line_per_checkpoint():
     assert list(fig.data[0].y) == [2.5, 2.2]
     train = plots.overlay_loss_figure({"lstm": HISTORY, "gan": no_valid}, key="train_loss", x="seconds")
     assert [t.name for t in train.data] == ["lstm", "gan"] and list(train.data[1].x) == [1.0]
+    assert train.layout.yaxis.title.text == "training loss"
+    assert_legend_below(train)
 
 
 def test_overlay_empty_is_annotated():
     fig = plots.overlay_loss_figure({"a": {"records": []}})
-    assert len(fig.data) == 0 and _annotation_texts(fig) == ["no valid_loss recorded"]
+    assert len(fig.data) == 0 and _annotation_texts(fig) == ["no held-out loss recorded"]
     assert len(plots.overlay_loss_figure({}).data) == 0
 
 
@@ -144,4 +154,6 @@ def test_adversarial_figure_draws_the_critics_verdicts():
     assert has_adversarial_stats(history) and not has_adversarial_stats({"records": [{"step": 1, "train_loss": 2}]})
     fig = adversarial_figure(history)
     assert len(fig.data) == 3 and list(fig.data[0].y) == [0.6, 0.7]
+    assert not any("_" in t.name or "P(real)" in t.name for t in fig.data)  # words, not keys
+    assert_legend_below(fig)
     assert adversarial_figure({"records": []}).layout.annotations  # an empty figure says so

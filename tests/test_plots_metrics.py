@@ -23,13 +23,33 @@ def _annotations(fig: go.Figure) -> list[str]:
 def test_metric_comparison_bars_markers_and_bands():
     other = {"overlap_mean": 0.4, "real_vs_train": {"overlap_mean": 0.8}}
     fig = pm.metric_comparison_figure({"lstm": EVAL, "markov": other, "new": {}}, "overlap_mean")
-    bars, real = fig.data
+    bars, real, ideal = fig.data
     assert list(bars.x) == ["lstm", "markov", "new"] and list(bars.y) == [0.7, 0.4, None]
     assert list(real.y) == [0.9, 0.8, None]
     bands = [s for s in fig.layout.shapes if s.type == "rect"]  # ideal 1 .. each model's real level
     assert [(b.y0, b.y1) for b in bands] == [(1.0, 0.9), (1.0, 0.8)]
-    assert any("ideal 1" in t for t in _annotations(fig))
+    assert ideal.name == "ideal 1" and not _annotations(fig)  # named in the legend, not written on the bars
     assert fig.layout.title.text == "Overlap with real music"
+    assert fig.layout.legend.yref == "container" and fig.layout.legend.y == 0  # below, never over the title
+
+
+def test_metric_comparison_wraps_long_titles():
+    long = "Transformer variational autoencoder (piano roll, negative result)"
+    fig = pm.metric_comparison_figure({long: EVAL, "Markov chain (baseline)": EVAL}, "overlap_mean")
+    labels = list(fig.data[0].x)
+    assert all(len(line) <= 14 for label in labels for line in label.split("<br>"))
+    assert labels[1] == "Markov chain<br>(baseline)" and labels[0].count("<br>") <= 3
+    assert fig.layout.xaxis.tickangle == 0
+
+
+def test_comparison_rows_and_row_lines():
+    other = {"overlap_mean": 0.4, "real_vs_train": {"overlap_mean": 0.9}}
+    rows = pm.comparison_rows({"LSTM": EVAL, "Markov": other})
+    overlap = next(r for r in rows if r["metric"] == "Overlap with real music")
+    assert overlap == {"metric": "Overlap with real music", "LSTM": "0.7", "Markov": "0.4", "real pieces": "0.9",
+                       "ideal": "1", "better": "higher"}
+    line = pm.row_line({"metric": "Overlap with real music", "this model": "0.7", "real pieces": "0.9", "ideal": "—"})
+    assert line == "**Overlap with real music**: this model 0.7 · real pieces 0.9"
 
 
 def test_metric_without_ideal_has_no_band():

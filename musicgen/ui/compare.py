@@ -20,7 +20,7 @@ from musicgen.comparison import REAL, Column, Comparison, Settings, compose
 from musicgen.corpora import CorpusError
 from musicgen.midi import MidiImportError
 from musicgen.plots import loss_curve_figure, piano_roll_figure, shared_pitch_range
-from musicgen.plots_metrics import METRICS, metric_comparison_figure
+from musicgen.plots_metrics import METRICS, comparison_rows, metric_comparison_figure
 from musicgen.sampling import TEMPERATURE_RANGE, SamplingError
 from musicgen.sequence import NoteSequence
 from musicgen.synth import SynthUnavailableError, render_audio, resolve_soundfont, synth_available
@@ -150,7 +150,7 @@ def _show_column(i: int, column: Column, ogg: bytes | None, seconds: float, pitc
     else:
         fig = loss_curve_figure(column.history, title="Training losses").update_layout(height=260)
         st.plotly_chart(fig, key=f"compare-loss-{i}")
-    show_evaluation(column.evaluation, key=f"compare-eval-{i}", real=column.is_real,
+    show_evaluation(column.evaluation, key=f"compare-eval-{i}", real=column.is_real, compact=True,
                     hint=None if column.is_real else evaluate_hint(column.system))
     if column.command:
         st.code(column.command, language="bash")
@@ -166,10 +166,21 @@ def show_comparison(comparison: Comparison) -> None:
     for i, (col, column, ogg) in enumerate(zip(st.columns(len(comparison.columns)), comparison.columns, oggs)):
         with col:
             _show_column(i, column, ogg, s.seconds, pitch_range)
-    evaluated = {c.key: c.evaluation for c in comparison.columns if not c.is_real and c.evaluation}
+    evaluated = column_titles({c.key: c for c in comparison.columns if not c.is_real and c.evaluation})
     if evaluated:
         st.subheader("Against real music", anchor=False)
+        st.dataframe(comparison_rows(evaluated), hide_index=True, key="compare-eval-table")
         shown = [m for m in METRICS if any(e.get(m) is not None for e in evaluated.values())]
-        for col, metric in zip(st.columns(max(1, len(shown))), shown):
-            col.plotly_chart(metric_comparison_figure(evaluated, metric), key=f"compare-metric-{metric}")
-            col.caption(METRICS[metric].help)
+        per_row = 2 if len(evaluated) > 2 else max(1, len(shown))  # room for four titles under each chart
+        for start in range(0, len(shown), per_row):
+            for col, metric in zip(st.columns(per_row), shown[start:start + per_row]):
+                col.plotly_chart(metric_comparison_figure(evaluated, metric), key=f"compare-metric-{metric}")
+                col.caption(METRICS[metric].help)
+
+
+def column_titles(columns: dict[str, Column]) -> dict[str, dict]:
+    """Each evaluated column's evaluation under its title (the name its column shows), made unique with
+    the id where two titles are the same."""
+    titles = [c.system.title for c in columns.values()]
+    return {(c.system.title if titles.count(c.system.title) == 1 else f"{c.system.title} ({key})"): c.evaluation
+            for key, c in columns.items()}

@@ -12,7 +12,7 @@ import streamlit as st
 
 from musicgen.card import Card
 from musicgen.checkpoints import BrokenCheckpoint
-from musicgen.plots import adversarial_figure, has_adversarial_stats, loss_curve_figure, overlay_loss_figure
+from musicgen.plots import adversarial_figure, has_adversarial_stats, loss_curve_figure, loss_label, overlay_loss_figure
 from musicgen.plots_metrics import sweep_figure, sweep_rows, sweep_runs
 from musicgen.ui.cards import corpus_name, duration_words, family_words, number_words, show_evaluation, split_words
 
@@ -21,7 +21,7 @@ LOSS_WORDS = {  # what each line means, for the caption under a chart (unknown k
     "train_loss": "on the training batches",
     "valid_loss": "on held-out validation pieces (the honest one)",
     "g_loss": "the generator's (GAN)",
-    "d_loss": "the discriminator's (GAN)",
+    "d_loss": "the critic's (GAN)",
     "recon_loss": "reconstruction (VAE)",
     "kl_loss": "KL to the prior (VAE)",
 }
@@ -46,20 +46,60 @@ def loss_keys(histories: list[dict], *, sweeps: bool = False) -> list[str]:
 
 
 def loss_caption(keys: list[str]) -> str:
-    return "; ".join(f"**{k}**: {LOSS_WORDS.get(k, k.replace('_', ' '))}" for k in keys)
+    return "; ".join(f"**{loss_label(k)}**: {LOSS_WORDS.get(k, k.replace('_', ' '))}" for k in keys)
 
 
-def overlay_section(histories: dict[str, dict], x: str) -> None:
-    """Several checkpoints' curves for one loss on one chart."""
-    ids = [cid for cid, h in histories.items() if h.get("records")]
-    if not ids:
+OBJECTIVE_WORDS = {"prediction": "Prediction loss", "adversarial": "GAN losses (generator against critic)",
+                   "variational": "VAE losses (reconstruction + KL)"}
+ENCODING_WORDS = {"notes": "note events", "pianoroll": "piano rolls", "abc": "ABC text", "features": "continuous notes"}
+
+
+def loss_group(card: Card | BrokenCheckpoint | None, history: dict) -> tuple[str, str]:
+    """Which checkpoints' losses can share an axis: the same kind of objective (plain prediction, GAN,
+    VAE: read from the history's loss keys) over the same encoding of the music (the card's
+    representation and its vocabulary size). Returns (group key, group in words)."""
+    keys = set(loss_keys([history]))
+    objective = ("adversarial" if keys & {"g_loss", "d_loss"} else "variational" if "kl_loss" in keys
+                 else "prediction")
+    spec = getattr(card, "representation", None)
+    encoding = getattr(spec, "name", "") or "unknown encoding"
+    size = getattr(spec, "vocab_size", None)
+    words = f"{OBJECTIVE_WORDS[objective]} on {ENCODING_WORDS.get(encoding, encoding)}"
+    return f"{objective}|{encoding}|{size}", words
+
+
+def loss_groups(histories: dict[str, dict], cards: dict | None = None) -> dict[str, list[str]]:
+    """{group in words: checkpoint ids} for the checkpoints with a history, biggest group first; groups
+    with the same words but a different vocabulary size say so."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for cid, history in histories.items():
+        if history.get("records"):
+            found.setdefault(loss_group((cards or {}).get(cid), history), []).append(cid)
+    words = [w for _, w in found]
+    groups = {(w if words.count(w) == 1 else f"{w} ({k.rsplit('|', 1)[-1]} symbols)"): ids
+              for (k, w), ids in found.items()}
+    return dict(sorted(groups.items(), key=lambda kv: -len(kv[1])))
+
+
+def overlay_section(histories: dict[str, dict], x: str, cards: dict | None = None) -> None:
+    """Several checkpoints' curves for one loss on one chart: only checkpoints whose losses are
+    comparable (`loss_groups`) can be overlaid, and one is shown until more are picked."""
+    groups = loss_groups(histories, cards)
+    if not groups:
         st.info("No checkpoint has a training history yet.")
         return
-    pick_col, key_col = st.columns([3, 1])
-    chosen = pick_col.multiselect("Checkpoints to overlay", ids, default=ids, key="overlay_ids")
-    keys = loss_keys([histories[c] for c in chosen]) or ["valid_loss"]
-    key = key_col.selectbox("Loss", keys, key="overlay_key")
-    fig = overlay_loss_figure({c: histories[c] for c in chosen}, key or keys[0], x, title=f"{key} of each checkpoint")
+    group_col, pick_col, key_col = st.columns([2, 3, 1])
+    group = group_col.selectbox(
+        "Comparable losses", list(groups), key="overlay_group", format_func=lambda g: f"{g} ({len(groups[g])})",
+        help="Losses only mean the same thing between checkpoints trained the same way on the same encoding "
+             "of the music (a VAE's loss of 6 is not worse than an LSTM's 2), so only those share a chart.")
+    ids = groups[group or next(iter(groups))]
+    chosen = pick_col.multiselect("Checkpoints to overlay", ids, default=ids[:1], key=f"overlay_ids-{group}",
+                                  help="Add more checkpoints of this group to compare their curves.")
+    keys = loss_keys([histories[c] for c in chosen or ids]) or ["valid_loss"]
+    key = key_col.selectbox("Loss", keys, key="overlay_key", format_func=loss_label) or keys[0]
+    fig = overlay_loss_figure({c: histories[c] for c in chosen}, key, x,
+                              title=f"{loss_label(key).capitalize()} loss of each checkpoint")
     st.plotly_chart(fig, key="overlay-chart")
 
 
@@ -86,8 +126,9 @@ def sweep_section(cid: str, history: dict, x: str) -> None:
     runs = sweep_runs(history)
     st.markdown(f"**Hyperparameter sweep**: {len(runs)} settings, one curve each.")
     keys = loss_keys([{"sweep": history.get("sweep")}], sweeps=True) or ["valid_loss"]
-    key = st.selectbox("Sweep loss", keys, key=f"sweep-key-{cid}") if len(keys) > 1 else keys[0]
-    st.plotly_chart(sweep_figure(history, key or keys[0], x, title=f"{key} per setting"), key=f"sweep-{cid}")
+    key = st.selectbox("Sweep loss", keys, key=f"sweep-key-{cid}", format_func=loss_label) if len(keys) > 1 else keys[0]
+    st.plotly_chart(sweep_figure(history, key or keys[0], x, title=f"{loss_label(key).capitalize()} loss per setting"),
+                    key=f"sweep-{cid}")
     st.dataframe(sweep_rows(history, key or keys[0]), hide_index=True)
 
 
@@ -113,7 +154,7 @@ def checkpoint_panel(card: Card | BrokenCheckpoint, history: dict, x: str) -> No
                 st.plotly_chart(adversarial_figure(history, x=x, title="Generator against critic"),
                                 key=f"gan-{cid}")
                 st.caption("Adversarial training has no loss that falls steadily: a critic sure of both "
-                           "(P(real) near 1 on real and near 0 on generated) is winning and teaching the "
+                           "(belief near 1 on real and near 0 on generated) is winning and teaching the "
                            "generator little; a spread near 0 means every sample looks the same.")
         if not broken:
             with facts_col:
