@@ -206,28 +206,32 @@ class ClassifierAscent(MusicModel):
 
     # ---- style push ------------------------------------------------------------------------------
     def ascend(self, roll: torch.Tensor, target: int, *, strength: float, temperature: float,
-               generator: torch.Generator) -> torch.Tensor:
-        """Gradient ascent on a relaxed copy of `roll` (values kept in 0..1); returns the relaxed roll."""
+               generator: torch.Generator, on_step=None) -> torch.Tensor:
+        """Gradient ascent on a relaxed copy of `roll` (values kept in 0..1); returns the relaxed roll.
+        `on_step(done, total)`, if given, is called after every step (a progress bar)."""
         c = self.config
         original = roll.float()
         steps = max(1, original.shape[0])
         with torch.inference_mode(False), torch.enable_grad():
             x = original.clone().requires_grad_(True)
-            optimizer = torch.optim.Adam([x], lr=c.ascent_lr)  # on the roll only: the model is never changed
-            for _ in range(c.ascent_steps):
+            adam = _Adam(x, lr=c.ascent_lr)  # on the roll only: the model is never changed
+            for i in range(c.ascent_steps):
                 score = self.window_log_probs(x)[:, target].mean()
                 l2 = ((x - original) ** 2).sum() / steps
                 continuity = ((x[1:] - x[:-1]) ** 2).sum() / steps
                 objective = strength * score - c.l2_weight * l2 - c.continuity_weight * continuity
-                (x.grad,) = torch.autograd.grad(-objective, [x])
-                optimizer.step()
+                (grad,) = torch.autograd.grad(-objective, [x])
                 with torch.no_grad():
+                    adam.step(grad)
                     x.add_(torch.randn(x.shape, generator=generator) * (c.noise * temperature)).clamp_(0.0, 1.0)
+                if on_step is not None:
+                    on_step(i + 1, c.ascent_steps)
         return x.detach()
 
     def push(self, piece: NoteSequence, *, target: str | None = None, strength: float = 1.0,
-             temperature: float = 1.0, seed: int = 0, length="30s") -> "PushResult":
-        """Push the opening `length` of `piece` toward `target`; the before/after notes and probabilities."""
+             temperature: float = 1.0, seed: int = 0, length="30s", on_step=None) -> "PushResult":
+        """Push the opening `length` of `piece` toward `target`; the before/after notes and probabilities.
+        `on_step(done, total)` is called after each ascent step (for a progress bar)."""
         check_params(temperature=temperature, top_k=None, top_p=None, seed=seed)
         if not (0.0 <= strength <= MAX_STRENGTH):
             raise SamplingError(f"strength must be between 0 and {MAX_STRENGTH:g}, got {strength}")
@@ -240,7 +244,7 @@ class ClassifierAscent(MusicModel):
         try:
             roll = torch.from_numpy(self.representation.encode(source)).float()
             relaxed = self.ascend(roll, index, strength=strength, temperature=temperature,
-                                  generator=make_generator(seed))
+                                  generator=make_generator(seed), on_step=on_step)
             notes = (relaxed >= self.representation.config.threshold).float()
             before, relaxed_p, after_p = (self.composer_probs(r) for r in (roll, relaxed, notes))
         finally:
@@ -274,6 +278,26 @@ class ClassifierAscent(MusicModel):
         return [self.push(primer if primer is not None else self.source_piece(seed + i), target=target,
                           strength=strength, temperature=temperature, seed=seed + i, length=length).after
                 for i in range(n)]
+
+
+class _Adam:
+    """torch.optim.Adam's update (defaults, one CPU tensor), written out: constructing torch.optim.Adam
+    imports torch._dynamo (~800 modules, 2-3 s), which made the first push of every process slow. The
+    arithmetic is the same as torch's single-tensor path, so pushes give the same notes as before."""
+
+    def __init__(self, param: torch.Tensor, *, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+        self.param, self.lr, (self.beta1, self.beta2), self.eps = param, lr, betas, eps
+        self.exp_avg = torch.zeros_like(param, memory_format=torch.preserve_format)
+        self.exp_avg_sq = torch.zeros_like(param, memory_format=torch.preserve_format)
+        self.steps = 0
+
+    def step(self, grad: torch.Tensor) -> None:
+        self.steps += 1
+        self.exp_avg.lerp_(grad, 1 - self.beta1)
+        self.exp_avg_sq.mul_(self.beta2).addcmul_(grad, grad, value=1 - self.beta2)
+        step_size = self.lr / (1 - self.beta1 ** self.steps)
+        denom = (self.exp_avg_sq.sqrt() / (1 - self.beta2 ** self.steps) ** 0.5).add_(self.eps)
+        self.param.addcdiv_(self.exp_avg, denom, value=-step_size)
 
 
 @dataclass(frozen=True)

@@ -83,15 +83,26 @@ def settings_controls(card: Card) -> PushSettings:
                         temperature=float(temperature), seed=seed)
 
 
-def run_push(model_id: str, piece: NoteSequence, settings: PushSettings):
+def run_push(model_id: str, piece: NoteSequence, settings: PushSettings, on_step=None):
     model = load_model(model_id).model
     return model.push(piece, target=settings.target, strength=settings.strength, temperature=settings.temperature,
-                      seed=settings.seed, length=f"{settings.seconds:g}s")
+                      seed=settings.seed, length=f"{settings.seconds:g}s", on_step=on_step)
+
+
+PROGRESS_EVERY = 10  # ascent steps between progress-bar updates (each update is a message to the browser)
 
 
 def push_into_state(model_id: str, piece: Piece, settings: PushSettings) -> None:
-    with st.spinner(f"Pushing toward {settings.target.title()}…"):
-        result = attempt("push the piece", run_push, model_id, piece.notes, settings)
+    label = f"Pushing toward {settings.target.title()}…"
+    bar = st.progress(0.0, text=label)
+
+    def on_step(done: int, total: int) -> None:
+        if done % PROGRESS_EVERY == 0 or done == total:
+            bar.progress(done / total, text=f"{label} step {done} of {total}")
+
+    with st.spinner(label):
+        result = attempt("push the piece", run_push, model_id, piece.notes, settings, on_step)
+    bar.empty()
     if result is not None:
         st.session_state[PUSH_KEY] = PushView(model=model_id, piece=piece.label, settings=settings, result=result)
 

@@ -108,6 +108,30 @@ def test_same_seed_same_notes(trained):
     assert max(n.end for n in a[0].notes) <= 6.0 + 1e-9
 
 
+
+def test_written_out_adam_matches_torch_adam_exactly():
+    """The ascent's Adam (no torch.optim: its import costs seconds on a first push) is torch's, bit for bit."""
+    from musicgen.models.classifier_ascent import _Adam
+    g = torch.Generator().manual_seed(0)
+    a = torch.rand(12, 8, generator=g)
+    b = a.clone().requires_grad_(True)
+    mine, theirs = _Adam(a, lr=0.05), torch.optim.Adam([b], lr=0.05)
+    for _ in range(30):
+        grad = torch.randn(a.shape, generator=g)
+        mine.step(grad)
+        b.grad = grad.clone()
+        theirs.step()
+    assert torch.equal(a, b.detach())
+
+
+def test_push_reports_progress_once_per_step(trained):
+    model, _ = trained
+    seen = []
+    model.push(register_piece("bach/p", 42), target="mozart", seed=0, length="4s",
+               on_step=lambda done, total: seen.append((done, total)))
+    n = model.config.ascent_steps
+    assert seen == [(i, n) for i in range(1, n + 1)]
+
 def test_bad_settings_are_refused(trained):
     model, _ = trained
     piece = register_piece("bach/z", 40)
