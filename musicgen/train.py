@@ -197,10 +197,11 @@ def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True,
                 # A family's other validation numbers (a GAN's critic accuracy, sample overlap) join the curve.
                 record.update({f"valid_{k}": v for k, v in valid.items() if isinstance(v, (int, float))})
                 model.train()
-                save_resume_state()
                 bar.set_postfix(valid=f"{record['valid_loss']:.3f}")
             if record:
                 records.append(record)
+            if step % t.eval_every == 0:
+                save_resume_state()  # after the record is in: a resumed history has every record
                 cancel = bool(on_progress and ctx.writes and on_progress(
                     {"step": step, "max_steps": max_steps, "seconds": elapsed(), "max_seconds": max_seconds,
                      "record": record}))

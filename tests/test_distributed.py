@@ -61,3 +61,14 @@ def test_a_corpus_too_short_for_the_window_is_one_line(tmp_path):
     done = run([sys.executable, "-m", "musicgen", "train", "B-gan", "--corpus", "toy", "--max-steps", "2",
                 "--out", str(tmp_path / "gan")], tmp_path)
     assert done.returncode == 2 and "cannot train gan-dense" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_resume_under_torchrun_continues_the_history(tmp_path):
+    args = [str(TORCHRUN), "--nproc_per_node=2", "-m", "musicgen", "train", "B-lstm", *TINY[:-2], "--set",
+            "log_every=5", "--name", "ddp-resume-test"]
+    first = run([*args[:1], "--master_port=29541", *args[1:], "--max-steps", "10"], tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    again = run([*args[:1], "--master_port=29542", *args[1:], "--max-steps", "15", "--resume"], tmp_path)
+    assert again.returncode == 0, again.stderr[-2000:]
+    steps = [r["step"] for r in records(tmp_path / "data" / "checkpoints" / "ddp-resume-test")]
+    assert steps[:4] == [5, 10, 15, 15] or steps[:3] == [5, 10, 15], steps
