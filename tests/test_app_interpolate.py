@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from musicgen.checkpoints import checkpoints_dir, load_checkpoint
 from musicgen.corpora import toy_corpus
 from musicgen.midi import to_midi_bytes
 from musicgen.presets import toy_preset
@@ -51,6 +52,7 @@ def test_each_step_and_the_whole_morph_are_shown_in_order(vae_app):
     view = at.session_state[INTERP_KEY]
     assert len(view.steps) == 4 and view.settings.steps == 4
     assert [s.meta_dict()["step"] for s in view.steps] == ["1", "2", "3", "4"]
+    assert view.settings.decoding == "deterministic"  # the most likely notes: the walk, not the coins
     assert chart_keys(at) == ["interp_morph", "interp_step_0", "interp_step_1", "interp_step_2", "interp_step_3"]
     morph = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert "4 steps" in morph["layout"]["title"]["text"]
@@ -60,8 +62,26 @@ def test_each_step_and_the_whole_morph_are_shown_in_order(vae_app):
     assert at.session_state[INTERP_KEY].steps == first
 
 
+@pytest.mark.skipif(not (checkpoints_dir() / "D-lstm-vae").is_dir(), reason="D-lstm-vae is not installed")
+def test_a_morph_morphs_neighbouring_steps_differ_and_the_ends_are_their_pieces():
+    """Issue 17: with one seed's coins at every step, steps 1-3 of a 4-step morph of the page's default
+    pieces were identical (44 notes each). The page's default (deterministic) decoding must morph."""
+    from musicgen import systems
+    model = load_checkpoint("D-lstm-vae").model
+    model_corpus = "bach-chorales"  # its training corpus
+    ids = systems.heldout_ids(model_corpus)
+    a, b = (systems.heldout_piece(model_corpus, i) for i in ids[:2])  # the page's default pair
+    for n in (4, 5):
+        notes = [s.notes for s in model.interpolate(a, b, n, temperature=0.8)]
+        assert all(x != y for x, y in zip(notes, notes[1:])), f"neighbouring steps identical ({n} steps)"
+        ends = model.interpolate(a, b, 2, temperature=0.8)  # each end is its own piece's latent, decoded
+        assert (notes[0], notes[-1]) == (ends[0].notes, ends[1].notes)
+        assert notes[0] != notes[-1]
+
+
 def test_same_seed_same_morph_and_a_new_seed_changes_it(vae_app):
     at = vae_app
+    at.radio(key="interp_decoding").set_value("sampled").run()
     interpolate(at)
     first = at.session_state[INTERP_KEY].morph
     interpolate(at)

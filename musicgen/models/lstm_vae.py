@@ -87,9 +87,15 @@ class LSTMVAE(RollVAE):
         return self.head(out) + (self.skip(previous) if self.skip is not None else 0.0)
 
     def draw_window(self, z, first, *, temperature, generator):
+        # generator None: deterministic "mean-field" decoding: each frame's probabilities (not coin flips)
+        # are fed back, and the output keeps the keys above 0.5 (plain thresholding of fed-back 0/1 frames
+        # falls silent: no key of a first frame reaches 0.5). Interpolation uses it to show the latent path.
         state, frame, frames = self._state(z), first, []
         for _ in range(self.config.steps):
             out, state = self.decoder(torch.cat([frame, z], dim=-1)[:, None], state)
-            frame = bernoulli(self._logits(out[:, 0], frame), temperature, generator)
+            logits = self._logits(out[:, 0], frame)
+            frame = bernoulli(logits, temperature, generator) if generator is not None else \
+                torch.sigmoid(logits.float() / temperature)
             frames.append(frame)
-        return torch.stack(frames, dim=1)
+        frames = torch.stack(frames, dim=1)
+        return frames if generator is not None else (frames > 0.5).float()

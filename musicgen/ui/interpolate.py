@@ -31,8 +31,11 @@ EXPLANATION = (
     "A variational autoencoder squeezes four bars of music into a short list of numbers (a point in its "
     "'latent space') and can turn any such point back into four bars. Here the openings of two pieces "
     "become two points; the model then walks in a straight line from the first point to the second and "
-    "plays what it finds at each stop, so the first piece gradually turns into the second. Each stop is "
-    "played by flipping a weighted coin for every key, with the same seed at every stop.")
+    "plays what it finds at each stop, so the first piece gradually turns into the second. By default each "
+    "stop plays the model's most likely notes, so every change you hear comes from the walk itself; "
+    "'Seeded coin per key' flips a weighted coin for every key instead (the same seed at every stop), which "
+    "sounds busier but lets the coins drown the walk: neighbouring stops can come out identical.")
+DECODING_LABELS = {"deterministic": "Most likely notes (shows the walk)", "sampled": "Seeded coin per key"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class InterpSettings:
     steps: int
     temperature: float
     seed: int
+    decoding: str = "deterministic"
 
 
 @dataclass(frozen=True)
@@ -74,18 +78,21 @@ def piece_controls(card: Card, which: str, default_index: int = 0) -> Piece | No
 def settings_controls(card: Card) -> InterpSettings:
     lo, hi = STEPS_RANGE
     steps = st.slider("Steps (both pieces included)", lo, hi, 5, key="interp_steps")
+    decoding = st.radio("Each step plays", list(DECODING_LABELS), format_func=DECODING_LABELS.get,
+                        key="interp_decoding")
     with st.expander("Temperature and seed"):
         t_lo, t_hi = TEMPERATURE_RANGE
         temperature = st.slider("Temperature", t_lo, t_hi, float(card.sampling.defaults.temperature or 1.0),
                                 step=0.05, key="interp_temperature", help=card.sampling.temperature_meaning or None)
-        seed = seed_input(INTERP_SEED_KEY)
-    return InterpSettings(steps=int(steps), temperature=float(temperature), seed=seed)
+        seed = seed_input(INTERP_SEED_KEY, help="Only for 'Seeded coin per key': the most likely notes need no seed.")
+    return InterpSettings(steps=int(steps), temperature=float(temperature), seed=seed, decoding=decoding)
 
 
 def run_interpolation(model_id: str, a: NoteSequence, b: NoteSequence,
                       settings: InterpSettings) -> tuple[list[NoteSequence], NoteSequence]:
     model = load_model(model_id).model
-    steps = model.interpolate(a, b, settings.steps, seed=settings.seed, temperature=settings.temperature)
+    steps = model.interpolate(a, b, settings.steps, seed=settings.seed, temperature=settings.temperature,
+                              decoding=settings.decoding)
     window = model.config.steps * model.representation.step_seconds(steps[0].qpm)
     return steps, morph_clip(steps, window_seconds=window)
 
@@ -103,7 +110,8 @@ def interpolate_into_state(model_id: str, a: Piece, b: Piece, settings: InterpSe
 def show_interpolation(view: InterpView) -> None:
     s = view.settings
     st.subheader(f"{view.labels[0]} → {view.labels[1]}", anchor=False)
-    st.caption(f"{s.steps} steps, temperature {s.temperature:g}, seed {s.seed}. Step 1 is the model's version of "
+    played = "most likely notes" if s.decoding == "deterministic" else f"seeded coins, seed {s.seed}"
+    st.caption(f"{s.steps} steps, temperature {s.temperature:g}, {played}. Step 1 is the model's version of "
                f"the first piece's opening, step {s.steps} of the second's.")
     st.markdown("**The whole morph**")
     show_audio(view.morph)
