@@ -25,7 +25,10 @@ def _name(system: str, names: Mapping[str, str] | None) -> str:
 
 
 def _chance_line(fig: go.Figure, *, vertical: bool) -> None:
-    kwargs = dict(line_dash="dot", line_color=CHANCE_COLOR, annotation_text="chance (50 %)")
+    # Label at the bottom, inside the plot: at the default "top right" a vertical line's label sat above the
+    # plot area, over the title and the page's top bar.
+    kwargs = dict(line_dash="dot", line_color=CHANCE_COLOR, annotation_text="chance (50 %)",
+                  annotation_position="bottom right")
     (fig.add_vline if vertical else fig.add_hline)(0.5, **kwargs)
 
 

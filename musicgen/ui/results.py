@@ -34,6 +34,7 @@ PASSWORD_ENV = "MUSICGEN_RESULTS_PASSWORD"
 SECRET_KEY = "results_password"
 UNLOCKED_KEY = "results_unlocked"
 ADDED_KEY = "results_sample_set_added"
+SAVED_KEY = "results_study_saved"  # shown above the set-up panel, which closes once a study exists
 STUDIES_DIR = Path(__file__).resolve().parents[2] / "studies"
 PARTICIPANT_PAGE = "Listening_test"
 HOW_TO_SET = f"""No results password is set, so the results stay closed. Set one in either place and reload:
@@ -83,7 +84,7 @@ def _check_and_save(store: L.VoteStore, spec: L.StudySpec, replace: bool) -> L.S
 
 def _new_study_form(store: L.VoteStore) -> None:
     systems = usable_systems()  # checkpoints, then sample sets (outside models' files)
-    with st.form("new_study", clear_on_submit=False):
+    with st.form("new_study", clear_on_submit=False, enter_to_submit=False):  # Enter in a field must not save
         sid = st.text_input("Study id (goes into the participant link)", placeholder="bach-spring",
                             help="1–64 characters: a–z, 0–9, '-' or '_'.")
         title = st.text_input("Title (participants see it: do not name the systems)")
@@ -111,7 +112,8 @@ def _new_study_form(store: L.VoteStore) -> None:
             data["corpus"] = corpus
         spec = attempt("set up the study", L.StudySpec.from_dict, data)
         if spec is not None and attempt("save the study", _check_and_save, store, spec, replace) is not None:
-            st.success(f"Saved study {spec.id}.")
+            st.session_state[SAVED_KEY] = f"Saved study {spec.id}."
+            st.rerun()
 
 
 def _file_loader(store: L.VoteStore) -> None:
@@ -124,7 +126,8 @@ def _file_loader(store: L.VoteStore) -> None:
     if st.button("Load into the store", icon=":material/upload:"):
         spec = attempt("read the study file", L.load_study, path)
         if spec is not None and attempt("save the study", _check_and_save, store, spec, replace) is not None:
-            st.success(f"Loaded study {spec.id} from {path.name}.")
+            st.session_state[SAVED_KEY] = f"Loaded study {spec.id} from {path.name}."
+            st.rerun()
 
 
 def _add_and_report(name: str, data: bytes, corpus: str) -> SampleSet:
@@ -139,7 +142,7 @@ def _sample_set_form() -> None:
     corpora = [c for c in corpus_names() if c != "toy"]
     if ADDED_KEY in st.session_state:  # added on the previous run, which then reran so the study form offers it
         st.success(st.session_state.pop(ADDED_KEY))
-    with st.form("new_sample_set", clear_on_submit=True):
+    with st.form("new_sample_set", clear_on_submit=True, enter_to_submit=False):
         name = st.text_input("Name", placeholder="my-model", help="Letters, digits, '-' or '_'; the system is "
                              "then `samples:<name>`.")
         corpus = st.selectbox("Compared with the real pieces of", corpora)
@@ -160,6 +163,8 @@ def _sample_set_form() -> None:
 
 
 def study_setup(store: L.VoteStore) -> None:
+    if SAVED_KEY in st.session_state:  # outside the panel: saving the first study collapses it
+        st.success(st.session_state.pop(SAVED_KEY), icon=":material/check_circle:")
     with st.expander("Set up a study", expanded=not store.study_ids(), icon=":material/add_circle:"):
         new_tab, file_tab, set_tab = st.tabs(["New study", "From a file in studies/", "Add a sample set (zip)"])
         with new_tab:
