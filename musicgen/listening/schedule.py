@@ -12,6 +12,13 @@ Scheduling (all server side):
 * which system plays A is decided by HMAC(store secret, trial token): not guessable from the page;
 * clip seeds are drawn server-side, and a participant never hears the same clip (system + seed) twice;
 * a rerun of the page (or a second tab) gets the same open trial back instead of a new one.
+
+Serving (bank.py): clips come from the study's clip bank when it has one the participant has not
+heard (the least played), and every render, match and encode runs in the process's render pool. While
+a participant listens to trial n, the pool already schedules and encodes trial n+1 (a look-ahead plan
+kept in this process: the choice uses the counts of that moment, and the trial is stored, with its
+served time, only when the participant asks for it); a plan that is missing, evicted or made stale
+falls back to scheduling and rendering on demand.
 """
 
 from __future__ import annotations
@@ -21,20 +28,20 @@ import hmac
 import secrets
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 from musicgen.audio import encode_blind, match_clips
-from musicgen.listening import clips
+from musicgen.listening import bank, clips
 from musicgen.listening.store import ANSWERS, TrialRecord, Vote, VoteStore
 from musicgen.listening.study import REAL, StudySpec
-from musicgen.synth import render_audio, resolve_soundfont
 
 SAMPLE_RATE = 22050
 FADE_SECONDS = 0.5
 _AUDIO_CACHE: OrderedDict[str, tuple[bytes, ...]] = OrderedDict()  # token -> encoded clips (this process)
-_AUDIO_CACHE_SIZE = 32
+_AUDIO_CACHE_SIZE = 128  # ~0.6 MB a trial: the open and the planned trial of 64 participants
+_PLANS: OrderedDict[tuple[str, str, int], TrialRecord] = OrderedDict()  # (study, participant, number) -> plan
+_PLANS_SIZE = 1024
 _AUDIO_LOCK = threading.Lock()  # Streamlit serves sessions from threads of one process
 
 
@@ -93,10 +100,15 @@ def prepare_trial(store: VoteStore, study_id: str, participant_id: str, *, sound
     if record is None:
         return None
     spec = store.get_study(study_id)
+    audio = trial_audio(record, soundfont=soundfont, store=store)
+    if bank.bank_size() > 0:
+        bank.top_up(store, spec, sample_rate=record.sample_rate, soundfont=soundfont)
+        if record.number < spec.trials_per_participant:
+            _plan_ahead(store, spec, record, soundfont)
     return BlindTrial(token=record.token, study_id=study_id, kind=record.kind, number=record.number,
                       total=spec.trials_per_participant, question=spec.question,
                       labels=("A", "B") if record.kind == "pair" else ("clip",), answers=ANSWERS[record.kind],
-                      audio=trial_audio(record, soundfont=soundfont))
+                      audio=audio)
 
 
 def submit_vote(store: VoteStore, token: str, answer: str, *, comment: str | None = None,
@@ -124,31 +136,75 @@ def next_trial(store: VoteStore, study_id: str, participant_id: str, *, soundfon
             return record
     if len(history) >= spec.trials_per_participant:
         return None
-    heard = {(r.system_a, r.seed_a) for r, _ in history} | {(r.system_b, r.seed_b) for r, _ in history}
+    heard = _heard(r for r, _ in history)
+    number = len(history) + 1
+    with _AUDIO_LOCK:
+        plan = _PLANS.pop((study_id, participant_id, number), None)
+    if plan is not None and not (_heard([plan]) & heard):
+        return store.insert_trial(replace(plan, served_at=datetime.now(UTC)))
+    # a concurrent rerun that stored this slot first wins
+    return store.insert_trial(_schedule(store, spec, participant_id, number, heard, soundfont))
+
+
+def _heard(records) -> set:
+    return {(system, seed) for r in records for system, seed, _ in r.clips}
+
+
+def _schedule(store: VoteStore, spec: StudySpec, participant_id: str, number: int, heard: set,
+              soundfont: str | None) -> TrialRecord:
+    """A new trial (not stored yet): systems by balance, seeds from the bank where it has unheard clips."""
+    study_id = spec.id
     counts = store.system_counts(study_id)
     systems = _choose_systems(spec, counts, heard)
     token = secrets.token_urlsafe(16)
-    sides = [(s, _draw_seed(spec, s, heard)) for s in systems]
+    sides = [(s, _pick_seed(store, spec, s, heard, soundfont)) for s in systems]
     if len(sides) == 2 and _flip(store.side_secret(), token):
         sides.reverse()
     settings = [clips.clip_settings(spec, s, seed) for s, seed in sides]
     (sa, seed_a), (sb, seed_b) = sides[0], (sides[1] if len(sides) == 2 else (None, None))
-    record = TrialRecord(token=token, study_id=study_id, participant_id=participant_id, number=len(history) + 1,
+    return TrialRecord(token=token, study_id=study_id, participant_id=participant_id, number=number,
                          kind=spec.kind, system_a=sa, seed_a=seed_a, settings_a=settings[0], system_b=sb,
                          seed_b=seed_b, settings_b=settings[1] if len(settings) == 2 else None,
                          soundfont=_soundfont_name(soundfont), sample_rate=SAMPLE_RATE,
-                         served_at=datetime.now(UTC))
-    return store.insert_trial(record)  # a concurrent rerun that stored this slot first wins
+                       served_at=datetime.now(UTC))
 
 
-def trial_audio(record: TrialRecord, *, soundfont: str | None = None) -> tuple[bytes, ...]:
-    """Render, match (loudness, length, fade) and encode the trial's clips, A first (cached per token)."""
+def _plan_ahead(store: VoteStore, spec: StudySpec, current: TrialRecord, soundfont: str | None) -> None:
+    """Queue the participant's next trial in the pool: scheduled as if `current` were answered now, its
+    audio encoded, kept in this process until the participant asks for it."""
+    number, pid = current.number + 1, current.participant_id
+
+    def job():
+        history = store.participant_trials(spec.id, pid)
+        if len(history) >= number:
+            return  # the participant got there first
+        plan = _schedule(store, spec, pid, number, _heard([r for r, _ in history] + [current]), soundfont)
+        with _AUDIO_LOCK:
+            _PLANS[(spec.id, pid, number)] = plan
+            while len(_PLANS) > _PLANS_SIZE:
+                _PLANS.popitem(last=False)
+        bank.pool().submit(f"trial:{plan.token}", lambda: _make_audio(plan, soundfont, store), bank.LOOKAHEAD)
+
+    bank.pool().submit(f"plan:{spec.id}:{pid}:{number}", job, bank.LOOKAHEAD)
+
+
+def trial_audio(record: TrialRecord, *, soundfont: str | None = None, store: VoteStore | None = None
+                ) -> tuple[bytes, ...]:
+    """The trial's clips matched (loudness, length, fade) and encoded, A first (cached per token): clips
+    from the store's bank when there, the work in the render pool."""
     with _AUDIO_LOCK:
         if record.token in _AUDIO_CACHE:
             _AUDIO_CACHE.move_to_end(record.token)
             return _AUDIO_CACHE[record.token]
-    rendered = [render_audio(clips.clip_notes(system, seed, settings), sample_rate=record.sample_rate,
-                             soundfont=soundfont) for system, seed, settings in record.clips]
+    return bank.pool().run(f"trial:{record.token}", lambda: _make_audio(record, soundfont, store), bank.URGENT)
+
+
+def _make_audio(record: TrialRecord, soundfont: str | None, store: VoteStore | None) -> tuple[bytes, ...]:
+    with _AUDIO_LOCK:
+        if record.token in _AUDIO_CACHE:
+            return _AUDIO_CACHE[record.token]
+    rendered = [bank.get_clip(store, record.study_id, system, seed, settings, sample_rate=record.sample_rate,
+                              soundfont=soundfont) for system, seed, settings in record.clips]
     length = min(float(record.settings_a["seconds"]), *(c.duration for c in rendered))
     audio = tuple(encode_blind(c) for c in match_clips(rendered, length=length, fade=FADE_SECONDS))
     with _AUDIO_LOCK:
@@ -181,6 +237,17 @@ def _unheard_real(spec: StudySpec, heard: set) -> int:
     return clips.seed_space(spec, REAL) - sum(1 for s, _ in heard if s == REAL)
 
 
+def _pick_seed(store: VoteStore, spec: StudySpec, system: str, heard: set, soundfont: str | None) -> int:
+    """The least played banked clip of `system` the participant has not heard; else a fresh seed."""
+    if bank.bank_size() > 0:
+        banked = [c["seed"] for c in bank.usable_clips(store, spec, system, soundfont=_soundfont_name(soundfont),
+                                                        sample_rate=SAMPLE_RATE) if (system, c["seed"]) not in heard]
+        if banked:
+            uses, rng = store.clip_uses(spec.id, system), secrets.SystemRandom()
+            return min(banked, key=lambda seed: (uses.get(seed, 0), rng.random()))
+    return _draw_seed(spec, system, heard)
+
+
 def _draw_seed(spec: StudySpec, system: str, heard: set) -> int:
     space = clips.seed_space(spec, system)
     rng = secrets.SystemRandom()
@@ -201,4 +268,4 @@ def _flip(secret: bytes, token: str) -> bool:
 
 
 def _soundfont_name(soundfont: str | None) -> str:
-    return Path(soundfont).name if soundfont else resolve_soundfont().name
+    return bank.soundfont_name(soundfont)

@@ -12,10 +12,12 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     Boolean,
+    LargeBinary,
     Column,
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -68,6 +70,23 @@ votes = Table("votes", metadata,
               Column("response_seconds", Float),
               Column("served_at", DateTime(timezone=True), nullable=False),
               Column("voted_at", DateTime(timezone=True), nullable=False))
+
+
+# The clip bank (bank.py): one rendered clip per row, keyed by a hash of its provenance (system, seed, settings,
+# soundfont, sample rate); `audio` is the synthesised clip as 16-bit FLAC, before any matching or encoding.
+clip_bank = Table("clip_bank", metadata,
+                  Column("key", String(64), primary_key=True),
+                  Column("study_id", String(64), primary_key=True),
+                  Column("system", String(128), nullable=False),
+                  Column("seed", Integer, nullable=False),
+                  Column("settings", JSON, nullable=False),
+                  Column("soundfont", String(256), nullable=False),
+                  Column("sample_rate", Integer, nullable=False),
+                  Column("seconds", Float, nullable=False),
+                  Column("render_seconds", Float, nullable=False),
+                  Column("audio", LargeBinary, nullable=False),
+                  Column("created_at", DateTime(timezone=True), nullable=False),
+                  Index("clip_bank_by_system", "study_id", "system"))
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from musicgen.listening.schema import (
     TIE,
     TrialRecord,
     Vote,
+    clip_bank,
     meta,
     metadata,
     studies,
@@ -256,6 +257,49 @@ class VoteStore:
             q = q.where(votes.c.study_id == study_id)
         with self.engine.connect() as conn:
             return int(conn.execute(q).scalar())
+
+
+    # ---- the clip bank (bank.py) -----------------------------------------------------------------
+    def put_clip(self, *, key: str, study_id: str, system: str, seed: int, settings: dict, soundfont: str,
+                 sample_rate: int, seconds: float, render_seconds: float, audio: bytes) -> None:
+        """Bank a rendered clip for a study (a second put of the same key and study is a no-op)."""
+        try:
+            with self._write() as conn:
+                if conn.execute(select(clip_bank.c.key).where(clip_bank.c.key == key,
+                                                              clip_bank.c.study_id == study_id)).first() is None:
+                    conn.execute(insert(clip_bank).values(
+                        key=key, study_id=study_id, system=system, seed=int(seed), settings=settings,
+                        soundfont=soundfont, sample_rate=int(sample_rate), seconds=float(seconds),
+                        render_seconds=float(render_seconds), audio=audio, created_at=_now()))
+        except IntegrityError:
+            pass  # another process banked it first
+
+    def get_clip(self, key: str) -> bytes | None:
+        """A banked clip's audio (FLAC) by its provenance key, from any study; None when not banked."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(clip_bank.c.audio).where(clip_bank.c.key == key).limit(1)).scalar()
+
+    def banked_clips(self, study_id: str, system: str | None = None) -> list[dict]:
+        """Banked clips of a study (one system, or all): key, system, seed, settings, soundfont, sample_rate,
+        seconds, render_seconds (not the audio)."""
+        cols = [clip_bank.c.key, clip_bank.c.system, clip_bank.c.seed, clip_bank.c.settings, clip_bank.c.soundfont,
+                clip_bank.c.sample_rate, clip_bank.c.seconds, clip_bank.c.render_seconds]
+        q = select(*cols).where(clip_bank.c.study_id == study_id).order_by(clip_bank.c.created_at)
+        if system is not None:
+            q = q.where(clip_bank.c.system == system)
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(q)]
+
+    def clip_uses(self, study_id: str, system: str) -> dict[int, int]:
+        """How many trials of a study have played each seed of a system (either side)."""
+        uses: dict[int, int] = {}
+        with self.engine.connect() as conn:
+            for sys_col, seed_col in ((trials.c.system_a, trials.c.seed_a), (trials.c.system_b, trials.c.seed_b)):
+                q = (select(seed_col, func.count()).where(trials.c.study_id == study_id, sys_col == system)
+                     .group_by(seed_col))
+                for seed, n in conn.execute(q):
+                    uses[int(seed)] = uses.get(int(seed), 0) + int(n)
+        return uses
 
 
 class _WriteTx:

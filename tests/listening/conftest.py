@@ -26,9 +26,11 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _isolated_data(tmp_path, monkeypatch):
-    """No test touches the user's vote store."""
+    """No test touches the user's vote store; no clip bank or look-ahead unless a test turns it on
+    (background renders would make seed choices depend on timing)."""
     monkeypatch.setenv("MUSICGEN_DATA", str(tmp_path / "data"))
     monkeypatch.delenv("MUSICGEN_DB_URL", raising=False)
+    monkeypatch.setenv("MUSICGEN_CLIP_BANK", "0")
 
 
 @pytest.fixture(scope="session")
