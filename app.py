@@ -36,10 +36,11 @@ def home() -> None:
     usable = cards.usable_cards()
     if not usable:
         st.info("Once a model is trained (`python -m musicgen train markov`), the Generate page can use it.")
-    cols = st.columns(2)
-    for i, (path, label, icon, help_text) in enumerate(LINKS if usable else LINKS[:1]):
-        with cols[i % 2]:
-            st.page_link(path, label=label, icon=icon, help=help_text)
+    links = LINKS if usable else LINKS[:1]
+    half = (len(links) + 1) // 2  # two columns read top to bottom, so a phone (one column) keeps the order
+    for col, part in zip(st.columns(2), (links[:half], links[half:])):
+        for path, label, icon, help_text in part:
+            col.page_link(path, label=label, icon=icon, help=help_text)
     st.caption("Not Meta's MusicGen: that model makes audio directly, whereas this project works with notes "
                "(MIDI), played on a synthesized instrument. Every piece can be made again exactly from its settings.")
     st.header("The models", anchor=False)
