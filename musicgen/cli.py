@@ -363,6 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bench", help="speed benchmark: prints a table (and JSON)")
     s.add_argument("--quick", action="store_true", help="fewer runs; under a minute")
     s.add_argument("--json", default=None, help="also write the results as JSON here")
+    s.add_argument("--listening", type=int, default=None, metavar="N",
+                   help="instead: N simulated participants in a 4-model pair study (listening-test load)")
     s.set_defaults(run=_cmd_bench)
 
     s = sub.add_parser("import", help="check MIDI, ABC or MusicXML files: a line per piece (per ABC tune) "

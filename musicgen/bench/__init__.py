@@ -138,6 +138,14 @@ def write_json(result: dict, path: str | Path) -> Path:
 
 
 def run_cli(args) -> int:
+    if getattr(args, "listening", None):
+        from musicgen.bench import listening_load
+
+        result = listening_load.run(args.listening, log=_progress)
+        print(listening_load.format_result(result))
+        if getattr(args, "json", None):
+            print(f"wrote {write_json(result, args.json)}")
+        return 0 if not result["errors"] and not result["lost_or_doubled"] else 1
     result = collect(quick=bool(getattr(args, "quick", False)))
     print(format_report(result))
     if getattr(args, "json", None):
