@@ -38,5 +38,8 @@ with result_col:
     result = st.session_state.get(generation.RESULT_KEY)
     if result is not None:
         generation.show_result(result)
+    elif primer.failed:
+        st.info("The uploaded file could not be read (the message is under the upload): choose another file, "
+                "or no primer.", icon=":material/upload_file:")
     else:
         st.info("Choose a model and settings, then press **Generate**.")
