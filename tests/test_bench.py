@@ -95,3 +95,16 @@ def test_run_cli_writes_json(monkeypatch, tmp_path, result, capsys):
     assert bench.run_cli(Namespace(quick=True, json=str(tmp_path / "b.json"))) == 0
     assert json.loads((tmp_path / "b.json").read_text())["schema"] == bench.SCHEMA
     assert "targets met" in capsys.readouterr().out
+
+
+def test_listening_load_smoke(toy_checkpoints, tmp_path, monkeypatch):
+    """`bench --listening 2` in miniature: every vote stored exactly once, no errors, waits measured."""
+    from musicgen.bench import listening_load
+
+    monkeypatch.setenv("MUSICGEN_CHECKPOINTS", str(toy_checkpoints["markov"].parent))
+    monkeypatch.setenv("MUSICGEN_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("MUSICGEN_CLIP_BANK", "2")
+    r = listening_load.run(2, trials=2, think_s=(0.05, 0.1), systems=("toy-markov", "toy-lstm"), clip_seconds=3)
+    assert r["errors"] == [] and r["votes_stored"] == r["votes_expected"] == 4 and r["lost_or_doubled"] == 0
+    assert r["duplicates_refused"] == 2 and r["waits"] == 2 and r["wait_p95_s"] >= r["wait_p50_s"] > 0
+    assert "submit -> next trial playable" in listening_load.format_result(r)

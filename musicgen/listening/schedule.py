@@ -155,6 +155,12 @@ def _schedule(store: VoteStore, spec: StudySpec, participant_id: str, number: in
     """A new trial (not stored yet): systems by balance, seeds from the bank where it has unheard clips."""
     study_id = spec.id
     counts = store.system_counts(study_id)
+    with _AUDIO_LOCK:  # planned trials count as served, so plans made together still spread over the pairs
+        for (sid, _, _), plan in _PLANS.items():
+            if sid == study_id:
+                key = tuple(sorted(s for s in (plan.system_a, plan.system_b) if s is not None))
+                votes_, served = counts.get(key, (0, 0))
+                counts[key] = (votes_, served + 1)
     systems = _choose_systems(spec, counts, heard)
     token = secrets.token_urlsafe(16)
     sides = [(s, _pick_seed(store, spec, s, heard, soundfont)) for s in systems]
