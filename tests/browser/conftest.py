@@ -8,6 +8,7 @@ The server gets its own vote store ($MUSICGEN_DATA in a temp dir) and results pa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -77,29 +78,27 @@ def app_data(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("browser_data")
 
 
-@pytest.fixture(scope="session")
-def app_server(playwright_api, app_data):
-    """Base URL of `streamlit run app.py` on a free port, with its own store and results password."""
-    # Parse the chorales (the study's real pieces) into the on-disk cache first (about a minute on a
-    # clean machine): otherwise the first trial would wait on it and outlast the page timeouts.
-    from musicgen.corpora import load_corpus
-
-    load_corpus("bach-chorales")
+@contextlib.contextmanager
+def serve(app_data: Path, script: str | None = None, **extra_env: str):
+    """`streamlit run app.py` (or `bash <script>`, which ends in that command and takes its flags) on a free
+    port with its own store and results password; yields the base URL."""
     port = _free_port()
     env = {**os.environ, "MUSICGEN_DATA": str(app_data), "MUSICGEN_RESULTS_PASSWORD": RESULTS_PASSWORD,
-           "PYTHONPATH": str(ROOT)}
+           "PYTHONPATH": str(ROOT), **extra_env}
     env.pop("MUSICGEN_DB_URL", None)
     streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
-    log = (app_data / "server.log").open("wb")
-    proc = subprocess.Popen([streamlit, "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log_path = app_data / f"server-{port}.log"
+    log = log_path.open("wb")
+    flags = ["--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"]
+    command = ["bash", script, *flags] if script else [streamlit, "run", "app.py", *flags]
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + START_TIMEOUT
     try:
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}: {(app_data / 'server.log').read_text()[-2000:]}")
+                pytest.fail(f"streamlit exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
             try:
                 with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
                     if r.status == 200:
@@ -118,3 +117,17 @@ def app_server(playwright_api, app_data):
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def app_server(playwright_api, app_data):
+    """Base URL of the whole app (organiser and participant pages), with its own store and password."""
+    with serve(app_data) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def study_server(playwright_api, app_data):
+    """Base URL of a participant-only deployment (MUSICGEN_MODE=study) sharing the app's store."""
+    with serve(app_data, script="scripts/study.sh") as base:
+        yield base

@@ -1,0 +1,16 @@
+"""Entry point of a participant-only deployment (`scripts/study.sh`): the listening page and nothing else.
+
+It lives in its own folder on purpose: Streamlit serves every script in a `pages/` folder beside the
+entry point by URL until `st.navigation` has run once, so an entry point next to the app's `pages/`
+could not keep participants away from Generate or Results. Here there is no such folder, and the one
+registered page (the participant page, hidden navigation) is all an URL can reach.
+"""
+
+from pathlib import Path
+
+import streamlit as st
+
+PARTICIPANT_PAGE = Path(__file__).resolve().parents[2] / "pages" / "5_Listening_test.py"
+
+st.navigation([st.Page(PARTICIPANT_PAGE, title="Listening test", url_path="Listening_test", default=True)],
+              position="hidden").run()
