@@ -8,7 +8,7 @@ import streamlit as st
 
 st.set_page_config(page_title="musicgen", page_icon=":material/piano:", layout="wide")
 
-from musicgen.ui import cards  # noqa: E402 (set_page_config first)
+from musicgen.ui import cards, kiosk  # noqa: E402 (set_page_config first)
 
 PAGES = Path(__file__).resolve().parent / "pages"
 LINKS = [  # (page, short label, what it does); labels stay short so they fit a phone's width
@@ -46,6 +46,11 @@ def home() -> None:
     st.header("The models", anchor=False)
     cards.model_overview()
 
+
+if kiosk.kiosk_on():  # issue 17: ?kiosk=1 or MUSICGEN_KIOSK=1 registers the kiosk screen alone, no navigation
+    st.navigation([st.Page(kiosk.kiosk_page, title="musicgen", icon=":material/piano:", default=True)],
+                  position="hidden").run()
+    st.stop()
 
 pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
 pages += [st.Page(f"pages/{p.name}") for p in sorted(PAGES.glob("*.py"))]
