@@ -48,13 +48,13 @@ STYLE = """<style>
 [data-testid="stToolbar"], [data-testid="stHeader"], [data-testid="stDecoration"], header, footer,
 #MainMenu { display: none !important; }
 [data-testid="stMainBlockContainer"], .block-container { padding-top: 2rem; max-width: 1300px; }
-.kiosk-title { font-size: 3.6rem; font-weight: 700; line-height: 1.1; margin: 0; }
-.kiosk-lead { font-size: 1.7rem; margin: .4rem 0 1rem 0; }
-.kiosk-by { font-size: 2.4rem; line-height: 1.2; margin: .6rem 0 0 0; }
-.kiosk-sub, .kiosk-note, .kiosk-calm { font-size: 1.5rem; margin: .3rem 0; }
+.kiosk-title { font-size: 3.6rem !important; font-weight: 700; line-height: 1.1 !important; margin: 0 !important; }
+.kiosk-lead { font-size: 1.7rem !important; margin: .4rem 0 1rem 0 !important; }
+.kiosk-by { font-size: 2.6rem !important; line-height: 1.2 !important; margin: .6rem 0 0 0 !important; }
+.kiosk-sub, .kiosk-note, .kiosk-calm { font-size: 1.5rem !important; margin: .3rem 0 !important; }
 .st-key-kiosk_play button { font-size: 2.4rem; padding: 1.2rem 3rem; border-radius: 1.2rem; min-height: 5.5rem; }
-.st-key-kiosk_play button p { font-size: 2.4rem; }
-.st-key-kiosk_auto p { font-size: 1.3rem; }
+.st-key-kiosk_play button p, .st-key-kiosk_play button [data-testid="stIconMaterial"] { font-size: 2.4rem !important; }
+.st-key-kiosk_auto p { font-size: 1.3rem !important; }
 </style>"""
 
 
