@@ -200,14 +200,14 @@ def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True,
                 bar.set_postfix(valid=f"{record['valid_loss']:.3f}")
             if record:
                 records.append(record)
-            if step % t.eval_every == 0:
-                save_resume_state()  # after the record is in: a resumed history has every record
                 cancel = bool(on_progress and ctx.writes and on_progress(
                     {"step": step, "max_steps": max_steps, "seconds": elapsed(), "max_seconds": max_seconds,
                      "record": record}))
                 if distributed.any_rank(cancel, ctx):
                     bar.close()
                     raise TrainingCancelled(f"training {preset.id} was cancelled at step {step}")
+            if step % t.eval_every == 0:
+                save_resume_state()  # after the record is in: a resumed history has every record
             over = bool((max_steps and step >= max_steps) or (max_seconds and elapsed() >= max_seconds))
             if distributed.any_rank(over, ctx):  # ranks stop together (a wall-clock budget differs per rank)
                 stop = True
