@@ -12,6 +12,7 @@ music21 takes seconds to import, so it is imported inside the functions that nee
 from __future__ import annotations
 
 import warnings
+from importlib import resources
 
 from musicgen.sequence import NoteSequence
 
@@ -142,7 +143,11 @@ def engrave_svg(musicxml: bytes, *, width: int = PAGE_WIDTH, max_pages: int = MA
     if not musicxml.strip():
         raise NotationError("there is no MusicXML to engrave")
     verovio.enableLog(verovio.LOG_OFF)
-    toolkit = verovio.toolkit()
+    # Verovio's default font path is per thread (set on import), and Streamlit reruns scripts on other threads:
+    # give every toolkit the package's own resources explicitly.
+    toolkit = verovio.toolkit(False)
+    if not toolkit.setResourcePath(str(resources.files("verovio") / "data")):
+        raise NotationError("Verovio's font resources are missing from its installation")
     toolkit.setOptions({"pageWidth": int(width), "adjustPageHeight": True, "scale": 40, "breaks": "auto",
                         "header": "none", "footer": "none", "pageMarginTop": 40, "pageMarginBottom": 40,
                         "pageMarginLeft": 40, "pageMarginRight": 40})

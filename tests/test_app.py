@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from musicgen.checkpoints import list_cards
 from musicgen.synth import synth_available
-from musicgen.ui.generation import RESULT_KEY
+from musicgen.ui.generation import RESULT_KEY, VIEW_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 HOME = str(ROOT / "app.py")
@@ -81,6 +81,21 @@ def test_generate_markov_plays_plots_and_reproduces():
     again = _generate_page()
     _button(again, "Generate").click().run()
     assert again.session_state[RESULT_KEY].sequence == first
+
+
+def test_score_tab_engraves_the_clip_with_a_musicxml_download():
+    at = _generate_page()
+    _button(at, "Generate").click().run()
+    assert [t.label for t in at.tabs] == ["Piano roll", "Score"]
+    assert not at.get("image")  # engraved only when the Score tab is opened
+    at.session_state[VIEW_KEY] = "Score"  # what clicking the tab does
+    at.run()
+    assert not at.exception and not at.error
+    [score] = [t for t in at.tabs if t.label == "Score"]
+    pages = [e for e in score.children.values() if e.type == "image"]
+    assert 1 <= len(pages) <= 3 and all(p.proto.imgs[0].url.startswith("data:image/svg+xml") for p in pages)
+    assert "Download MusicXML" in [d.label for d in at.get("download_button")]
+    assert "sixteenths" in _texts(at.caption)
 
 
 def test_new_seed_changes_the_command():

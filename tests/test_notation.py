@@ -93,3 +93,16 @@ def test_bad_musicxml_is_a_clear_notation_error():
         engrave_svg(b"<?xml version='1.0'?><nothing/>")
     with pytest.raises(NotationError, match="no MusicXML"):
         engrave_svg(b"  ")
+
+
+def test_engraving_works_on_any_thread():
+    # Verovio's default font path is per thread; Streamlit runs each rerun on a script thread of its own
+    import threading
+
+    musicxml = to_musicxml(NoteSequence(notes=NOTES, qpm=120.0))
+    engrave_svg(musicxml)  # verovio imported (and its default path set) on this thread
+    pages: list = []
+    thread = threading.Thread(target=lambda: pages.extend(engrave_svg(musicxml)))
+    thread.start()
+    thread.join()
+    assert len(pages) == 1 and pages[0].count('class="notehead"') == len(NOTES)

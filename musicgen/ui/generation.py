@@ -9,12 +9,14 @@ from in place of a training curve.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import streamlit as st
 
 from musicgen.card import Card
 from musicgen.midi import to_midi_bytes
+from musicgen.notation import NotationError, engrave_svg, to_musicxml
 from musicgen.plots import loss_curve_figure, piano_roll_figure
 from musicgen.sampling import TEMPERATURE_RANGE, Length, SamplingError
 from musicgen.sequence import NoteSequence
@@ -26,6 +28,9 @@ from musicgen.ui.widgets import HELDOUT, UPLOAD, piece_input, seed_input, show_a
 
 RESULT_KEY = "generate_result"
 SEED_KEY = "seed"
+VIEW_KEY = "result_view"  # which of the result's tabs is open: "Piano roll" or "Score"
+SCORE_PAGES = 3  # engraved pages shown; the MusicXML download has them all
+SCORE_WIDTH = 1000  # Verovio page width: ~400 px at its scale, about the roll column, so notes stay legible
 TOP_K_MAX = 10_000  # one bound for every model (k ≥ vocabulary size just means off)
 PRIMERS = {"none": "No primer", HELDOUT: "Opening of a held-out piece", UPLOAD: "Opening of my MIDI file"}
 
@@ -132,6 +137,40 @@ def shorter_words(seq: NoteSequence, request: Request, *, abc: bool = False) -> 
             "finished it there. Try another seed, or a longer primer.")
 
 
+def notation_key(seq: NoteSequence) -> str:
+    """What decides a clip's score: notes, tempo, name and meta (C-abc's ABC text), as a short digest."""
+    return hashlib.sha256(repr((seq.notes, seq.qpm, seq.name, seq.meta)).encode()).hexdigest()
+
+
+@st.cache_data(show_spinner="Engraving the score…", max_entries=16, hash_funcs={NoteSequence: notation_key})
+def engraved(seq: NoteSequence, pages: int) -> tuple[bytes, list[str]]:
+    """The clip's MusicXML and its first `pages` SVG pages (raises NotationError)."""
+    musicxml = to_musicxml(seq)
+    return musicxml, engrave_svg(musicxml, width=SCORE_WIDTH, max_pages=pages)
+
+
+def show_score(seq: NoteSequence, stem: str, *, abc: bool = False) -> None:
+    """The Score tab: engraved pages and a MusicXML download, or in words why there is no score."""
+    try:
+        musicxml, pages = engraved(seq, SCORE_PAGES + 1)
+    except NotationError as e:
+        st.info(f"No score for this clip: {e}.", icon=":material/music_off:")
+        return
+    except Exception as e:  # noqa: BLE001 — music21/Verovio internals; the roll and downloads still work
+        st.info(f"The score could not be engraved ({type(e).__name__}). The piano roll and downloads still work.",
+                icon=":material/music_off:")
+        return
+    how = ("written from the tune's ABC text" if abc else
+           f"notes rounded to sixteenths at {seq.qpm:g} beats per minute; staves split at middle C")
+    more = f" The first {SCORE_PAGES} pages are shown; the MusicXML has the whole clip." if len(pages) > SCORE_PAGES \
+        else ""
+    st.caption(f"Sheet music of this clip ({how}).{more}")
+    for page in pages[:SCORE_PAGES]:
+        st.image(page, width="stretch")
+    st.download_button("Download MusicXML", musicxml, f"{stem}.musicxml", "application/vnd.recordare.musicxml+xml",
+                       on_click="ignore", icon=":material/download:")
+
+
 def show_result(result: Result) -> None:
     seq, request = result.sequence, result.request
     primer_notes = int(seq.meta_dict().get("primer_notes", 0) or 0)
@@ -151,7 +190,13 @@ def show_result(result: Result) -> None:
         st.info(short, icon=":material/timer:")
     has_audio = show_audio(seq)
     roll_col, loss_col = st.columns([3, 2])
-    roll_col.plotly_chart(piano_roll_figure(seq, primer_notes=primer_notes, title="Piano roll"))
+    with roll_col:  # the roll, and beside it (lazily: engraved only when opened) the clip as sheet music
+        roll_tab, score_tab = st.tabs(["Piano roll", "Score"], key=VIEW_KEY, on_change="rerun")
+        if roll_tab.open is not False:
+            roll_tab.plotly_chart(piano_roll_figure(seq, primer_notes=primer_notes, title="Piano roll"))
+        if score_tab.open:
+            with score_tab:
+                show_score(seq, stem, abc="abc" in meta)
     if "abc" in meta:  # C-abc: the tune's ABC text beside its roll; the training curve moves below
         loss_col.markdown("**ABC text of this tune** (the model writes text; music21 turns it into notes)")
         loss_col.code(meta["abc"], language=None)
