@@ -21,11 +21,13 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from musicgen.corpora.archive import unpack_zip
+from musicgen.corpora.base import CorpusError
 from musicgen.midi import MAX_FILE_BYTES, MidiImportError, load_midi
 from musicgen.paths import data_dir
 from musicgen.sequence import NoteSequence
@@ -35,7 +37,6 @@ CARD = "sample_set.json"
 FORMAT_VERSION = 1
 DEFAULT_CORPUS = "bach-chorales"
 MIN_FILES = 2
-MAX_ZIP_MEMBERS = 20_000
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -241,39 +242,27 @@ def update_evaluation(name: str, evaluation: dict) -> Path:
 
 
 def _candidates(path: Path):
-    """(source name, bytes or None, reason) for every file in a folder (recursively) or a .zip."""
-    if path.is_dir():
-        for p in sorted(q for q in path.rglob("*") if q.is_file()):
-            rel = p.relative_to(path)
-            if any(part.startswith(".") for part in rel.parts):
-                continue
-            if p.stat().st_size > MAX_FILE_BYTES:
-                yield rel.as_posix(), None, f"over {MAX_FILE_BYTES >> 20} MB; not a plausible MIDI file"
-                continue
+    """(source name, bytes or None, reason) for every file in a folder (recursively) or a .zip (unpacked
+    into a temporary folder by `corpora.archive.unpack_zip`, the one zip reader, with its safety checks)."""
+    if not path.is_dir():
+        with tempfile.TemporaryDirectory() as tmp:
             try:
-                yield rel.as_posix(), p.read_bytes(), ""
-            except OSError as e:
-                yield rel.as_posix(), None, f"cannot read file ({e.strerror})"
+                folder = unpack_zip(path, into=Path(tmp))
+            except CorpusError as e:
+                raise SampleSetError(f"{path}: not a folder or a readable .zip ({e})") from None
+            yield from _candidates(folder)
         return
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as e:
-        raise SampleSetError(f"{path}: not a folder or a readable .zip ({e})") from None
-    with archive:
-        members = [m for m in archive.infolist() if not m.is_dir()]
-        if len(members) > MAX_ZIP_MEMBERS:
-            raise SampleSetError(f"{path}: {len(members)} files; at most {MAX_ZIP_MEMBERS} per set")
-        for m in sorted(members, key=lambda m: m.filename):
-            parts = m.filename.replace("\\", "/").split("/")
-            if parts[0] == "__MACOSX" or any(part.startswith(".") for part in parts):
-                continue
-            if m.file_size > MAX_FILE_BYTES:
-                yield m.filename, None, f"over {MAX_FILE_BYTES >> 20} MB; not a plausible MIDI file"
-                continue
-            try:
-                yield m.filename, archive.read(m), ""
-            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as e:
-                yield m.filename, None, f"cannot be read from the zip ({e})"
+    for p in sorted(q for q in path.rglob("*") if q.is_file()):
+        rel = p.relative_to(path)
+        if rel.parts[0] == "__MACOSX" or any(part.startswith(".") for part in rel.parts):
+            continue
+        if p.stat().st_size > MAX_FILE_BYTES:
+            yield rel.as_posix(), None, f"over {MAX_FILE_BYTES >> 20} MB; not a plausible MIDI file"
+            continue
+        try:
+            yield rel.as_posix(), p.read_bytes(), ""
+        except OSError as e:
+            yield rel.as_posix(), None, f"cannot read file ({e.strerror})"
 
 
 def _normalised(source: str, taken: set[str]) -> str:
