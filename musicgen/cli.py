@@ -111,12 +111,14 @@ def _corpus_argument(text: str) -> str:
 
 
 def _settings_argument(pairs: list[str]) -> dict[str, str]:
+    from musicgen.presets.base import split_setting
+
     out = {}
     for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
+        setting = split_setting(pair)
+        if setting is None:
             raise UsageError(f"--set takes key=value, not {pair!r}")
-        out[key.strip()] = value.strip()
+        out[setting[0]] = setting[1]
     return out
 
 

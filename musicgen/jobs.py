@@ -35,7 +35,7 @@ from musicgen.corpora import CORPORA, CorpusError
 from musicgen.corpora.archive import unpack_zip
 from musicgen.paths import data_dir
 from musicgen.presets import PRESETS
-from musicgen.presets.base import PresetError, customise, default_run_id
+from musicgen.presets.base import PresetError, customise, default_run_id, split_setting
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 ACTIVE = (QUEUED, RUNNING)
@@ -227,10 +227,10 @@ def parse_settings(text: str) -> dict[str, str]:
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip():
+        setting = split_setting(line)
+        if setting is None:
             raise JobError(f"settings line {number}: write key=value, not {line!r}")
-        out[key.strip()] = value.strip()
+        out[setting[0]] = setting[1]
     return out
 
 

@@ -54,6 +54,12 @@ class Preset:
     based_on: str = ""  # the preset a user run started from
 
 
+def split_setting(text: str) -> tuple[str, str] | None:
+    """`key=value` → (key, value text), both stripped; None when it is not of that form."""
+    key, sep, value = text.partition("=")
+    return (key.strip(), value.strip()) if sep and key.strip() else None
+
+
 def _parse_value(text: str):
     """`--set key=value`: JSON where it reads as JSON (3, 0.5, true, null, [1,2]), else the plain string."""
     try:
