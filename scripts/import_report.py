@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from musicgen.midi import MidiImportError, load_midi, summarize_import
 
-DEFAULT_FOLDER = Path("/work/shared/corpora")
+DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "shared" / "corpora"  # ../shared beside the checkout
 
 
 def main(argv: list[str] | None = None) -> int:

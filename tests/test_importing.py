@@ -9,10 +9,10 @@ from musicgen.importing import SUPPORTED_SUFFIXES, ImportProblem, kind_of, read_
 from musicgen.midi import MidiImportError, save_midi, to_midi_bytes
 from musicgen.representations.abc import split_tunes
 from musicgen.sequence import NoteSequence
+from tests.shared_corpora import SHARED_CORPORA, needs_shared
 
-SHARED = Path("/work/shared/corpora")
+SHARED = SHARED_CORPORA
 IRISH = SHARED / "introtodeeplearning" / "mitdeeplearning" / "data" / "irish.abc"
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="/work/shared/corpora is absent (CI has it)")
 
 # Two tunes, one music21 cannot read, and a tune that reuses an earlier X: number.
 TUNES = """%abc-2.1 a small tune book

@@ -13,8 +13,9 @@ import pytest
 from musicgen import midi
 from musicgen.midi import MidiImportError, import_files, load_midi, save_midi, summarize_import, to_midi_bytes
 from musicgen.sequence import Note, NoteSequence
+from tests.shared_corpora import SHARED_CORPORA
 
-CORPORA = Path("/work/shared/corpora")
+CORPORA = SHARED_CORPORA
 
 
 def corpus_files() -> list[Path]:

@@ -13,9 +13,10 @@ from musicgen.cli import main
 from musicgen.corpora import toy_corpus
 from musicgen.midi import load_midi, save_midi, to_midi_bytes
 from musicgen.systems import Request, UnknownSystemError, get_system, list_systems, make_clip
+from tests.shared_corpora import SHARED_CORPORA
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path("/work/shared/corpora/c-rnn-gan/data/classical")
+SHARED = SHARED_CORPORA / "c-rnn-gan" / "data" / "classical"
 
 
 @pytest.fixture

@@ -13,8 +13,9 @@ from musicgen.midi import to_midi_bytes
 from musicgen.presets import PRESETS
 from musicgen.presets.base import PresetError, customise
 from musicgen.systems import Request, clear_model_cache, make_clip
+from tests.shared_corpora import SHARED_CORPORA
 
-SHARED = Path("/work/shared/corpora/c-rnn-gan/data/classical")
+SHARED = SHARED_CORPORA / "c-rnn-gan" / "data" / "classical"
 TINY = ["--set", "window=32", "--set", "batch_size=4", "--set", "embed_dim=8", "--set", "hidden=16",
         "--set", "dense=16", "--max-steps", "4"]
 

@@ -27,7 +27,7 @@ import hashlib
 import hmac
 import secrets
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -136,32 +136,39 @@ def next_trial(store: VoteStore, study_id: str, participant_id: str, *, soundfon
             return record
     if len(history) >= spec.trials_per_participant:
         return None
-    heard = _heard(r for r, _ in history)
+    earlier = [r for r, _ in history]
     number = len(history) + 1
     with _AUDIO_LOCK:
         plan = _PLANS.pop((study_id, participant_id, number), None)
-    if plan is not None and not (_heard([plan]) & heard):
+    if plan is not None and not (_heard([plan]) & _heard(earlier)):
         return store.insert_trial(replace(plan, served_at=datetime.now(UTC)))
     # a concurrent rerun that stored this slot first wins
-    return store.insert_trial(_schedule(store, spec, participant_id, number, heard, soundfont))
+    return store.insert_trial(_schedule(store, spec, participant_id, number, earlier, soundfont))
 
 
 def _heard(records) -> set:
     return {(system, seed) for r in records for system, seed, _ in r.clips}
 
 
-def _schedule(store: VoteStore, spec: StudySpec, participant_id: str, number: int, heard: set,
+def _systems_key(record: TrialRecord) -> tuple[str, ...]:
+    return tuple(sorted(s for s in (record.system_a, record.system_b) if s is not None))
+
+
+def _schedule(store: VoteStore, spec: StudySpec, participant_id: str, number: int, earlier: list[TrialRecord],
               soundfont: str | None) -> TrialRecord:
-    """A new trial (not stored yet): systems by balance, seeds from the bank where it has unheard clips."""
+    """A new trial (not stored yet) after the participant's `earlier` ones: the pair (or system) this
+    participant has met least, then the study's balance; seeds from the bank where it has unheard clips."""
     study_id = spec.id
+    heard = _heard(earlier)
+    own = Counter(_systems_key(r) for r in earlier)
     counts = store.system_counts(study_id)
     with _AUDIO_LOCK:  # planned trials count as served, so plans made together still spread over the pairs
         for (sid, _, _), plan in _PLANS.items():
             if sid == study_id:
-                key = tuple(sorted(s for s in (plan.system_a, plan.system_b) if s is not None))
+                key = _systems_key(plan)
                 votes_, served = counts.get(key, (0, 0))
                 counts[key] = (votes_, served + 1)
-    systems = _choose_systems(spec, counts, heard)
+    systems = _choose_systems(spec, counts, heard, own)
     token = secrets.token_urlsafe(16)
     sides = [(s, _pick_seed(store, spec, s, heard, soundfont)) for s in systems]
     if len(sides) == 2 and _flip(store.side_secret(), token):
@@ -184,7 +191,7 @@ def _plan_ahead(store: VoteStore, spec: StudySpec, current: TrialRecord, soundfo
         history = store.participant_trials(spec.id, pid)
         if len(history) >= number:
             return  # the participant got there first
-        plan = _schedule(store, spec, pid, number, _heard([r for r, _ in history] + [current]), soundfont)
+        plan = _schedule(store, spec, pid, number, [r for r, _ in history] + [current], soundfont)
         with _AUDIO_LOCK:
             _PLANS[(spec.id, pid, number)] = plan
             while len(_PLANS) > _PLANS_SIZE:
@@ -221,14 +228,16 @@ def _make_audio(record: TrialRecord, soundfont: str | None, store: VoteStore | N
 
 
 # ---- choices ------------------------------------------------------------------------------------
-def _choose_systems(spec: StudySpec, counts: dict, heard: set) -> tuple[str, ...]:
+def _choose_systems(spec: StudySpec, counts: dict, heard: set, own: Counter) -> tuple[str, ...]:
+    """Least met by this participant first (each pair once before any twice), then least voted and
+    least served in the whole study: balance across participants never repeats a pair for one."""
     rng = secrets.SystemRandom()
     real_left = REAL not in spec.systems or _unheard_real(spec, heard) > 0
     if spec.kind == "pair":
         options = [p for p in spec.pairs if real_left or REAL not in p]
         if not options:
             raise StudyExhausted(f"study {spec.id}: this participant has heard every held-out piece")
-        return min(options, key=lambda p: (*counts.get(p, (0, 0)), rng.random()))
+        return min(options, key=lambda p: (own[p], *counts.get(p, (0, 0)), rng.random()))
     groups = {"real": [REAL] if real_left else [], "model": list(spec.models)}
     totals = {}
     for g, members in groups.items():
@@ -236,7 +245,7 @@ def _choose_systems(spec: StudySpec, counts: dict, heard: set) -> tuple[str, ...
             per_system = [counts.get((s,), (0, 0)) for s in members]
             totals[g] = (sum(v for v, _ in per_system), sum(n for _, n in per_system))
     group = min(totals, key=lambda g: (*totals[g], rng.random()))
-    return (min(groups[group], key=lambda s: (*counts.get((s,), (0, 0)), rng.random())),)
+    return (min(groups[group], key=lambda s: (own[(s,)], *counts.get((s,), (0, 0)), rng.random())),)
 
 
 def _unheard_real(spec: StudySpec, heard: set) -> int:
