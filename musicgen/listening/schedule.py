@@ -143,7 +143,7 @@ def next_trial(store: VoteStore, study_id: str, participant_id: str, *, soundfon
     if plan is not None and not (_heard([plan]) & _heard(earlier)):
         return store.insert_trial(replace(plan, served_at=datetime.now(UTC)))
     # a concurrent rerun that stored this slot first wins
-    return store.insert_trial(_schedule(store, spec, participant_id, number, earlier, soundfont))
+    return store.insert_trial(schedule_trial(store, spec, participant_id, number, earlier, soundfont))
 
 
 def _heard(records) -> set:
@@ -154,7 +154,7 @@ def _systems_key(record: TrialRecord) -> tuple[str, ...]:
     return tuple(sorted(s for s in (record.system_a, record.system_b) if s is not None))
 
 
-def _schedule(store: VoteStore, spec: StudySpec, participant_id: str, number: int, earlier: list[TrialRecord],
+def schedule_trial(store: VoteStore, spec: StudySpec, participant_id: str, number: int, earlier: list[TrialRecord],
               soundfont: str | None) -> TrialRecord:
     """A new trial (not stored yet) after the participant's `earlier` ones: the pair (or system) this
     participant has met least, then the study's balance; seeds from the bank where it has unheard clips."""
@@ -191,7 +191,7 @@ def _plan_ahead(store: VoteStore, spec: StudySpec, current: TrialRecord, soundfo
         history = store.participant_trials(spec.id, pid)
         if len(history) >= number:
             return  # the participant got there first
-        plan = _schedule(store, spec, pid, number, [r for r, _ in history] + [current], soundfont)
+        plan = schedule_trial(store, spec, pid, number, [r for r, _ in history] + [current], soundfont)
         with _AUDIO_LOCK:
             _PLANS[(spec.id, pid, number)] = plan
             while len(_PLANS) > _PLANS_SIZE:

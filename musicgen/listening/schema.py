@@ -89,6 +89,18 @@ clip_bank = Table("clip_bank", metadata,
                   Index("clip_bank_by_system", "study_id", "system"))
 
 
+# Live audience votes (live.py): one row per round a presenter plays to a room. `token` is the presenter's
+# trial (what the room hears); each phone's vote is its own trial + vote, a copy of it, so the statistics
+# treat a room like any other participants. Voting is open from `voting_from` until `closes_at`.
+live_rounds = Table("live_rounds", metadata,
+                    Column("study_id", String(64), ForeignKey("studies.id"), primary_key=True),
+                    Column("number", Integer, primary_key=True),
+                    Column("token", String(64), ForeignKey("trials.token"), nullable=False),
+                    Column("opened_at", DateTime(timezone=True), nullable=False),
+                    Column("voting_from", DateTime(timezone=True)),
+                    Column("closes_at", DateTime(timezone=True)),
+                    Column("revealed_at", DateTime(timezone=True)))
+
 @dataclass(frozen=True)
 class TrialRecord:
     """A served trial as the server knows it (never handed to the page before the vote)."""
@@ -129,6 +141,18 @@ class Vote(TrialRecord):
     duplicate: bool = False
 
 
+
+@dataclass(frozen=True)
+class LiveRound:
+    """One round of a live vote, as stored (times in UTC; None until that step happens)."""
+
+    study_id: str
+    number: int
+    token: str
+    opened_at: datetime
+    voting_from: datetime | None = None
+    closes_at: datetime | None = None
+    revealed_at: datetime | None = None
 
 def utc(value):
     """SQLite hands back naive datetimes: they were stored as UTC."""

@@ -21,7 +21,7 @@ from dataclasses import fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, insert, select
+from sqlalchemy import create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -29,9 +29,11 @@ from musicgen.listening.schema import (
     ANSWERS,
     MAX_COMMENT,
     TIE,
+    LiveRound,
     TrialRecord,
     Vote,
     clip_bank,
+    live_rounds,
     meta,
     metadata,
     studies,
@@ -258,6 +260,38 @@ class VoteStore:
         with self.engine.connect() as conn:
             return int(conn.execute(q).scalar())
 
+
+    # ---- live rounds (live.py) ------------------------------------------------------------------
+    def insert_round(self, live_round: LiveRound) -> bool:
+        """Store a new round; False when its number is taken (another presenter click got there first)."""
+        try:
+            with self._write() as conn:
+                conn.execute(insert(live_rounds).values(**{f.name: getattr(live_round, f.name)
+                                                           for f in fields(LiveRound)}))
+        except IntegrityError:
+            return False
+        return True
+
+    def get_round(self, study_id: str, number: int | None = None) -> LiveRound | None:
+        """One round of a live study, or its latest when `number` is None; None if there is none."""
+        q = select(live_rounds).where(live_rounds.c.study_id == study_id)
+        q = q.where(live_rounds.c.number == number) if number is not None else q
+        with self.engine.connect() as conn:
+            row = conn.execute(q.order_by(live_rounds.c.number.desc()).limit(1)).first()
+        return None if row is None else to_record(LiveRound, row)
+
+    def update_round(self, study_id: str, number: int, **times: datetime) -> None:
+        """Set a round's voting_from / closes_at / revealed_at."""
+        with self._write() as conn:
+            conn.execute(update(live_rounds).where(live_rounds.c.study_id == study_id,
+                                                   live_rounds.c.number == number).values(**times))
+
+    def answer_counts(self, study_id: str, number: int) -> dict[str, int]:
+        """How many votes gave each answer in trial slot `number` of a study (a live round's tally)."""
+        q = (select(votes.c.answer, func.count()).where(votes.c.study_id == study_id, votes.c.number == number)
+             .group_by(votes.c.answer))
+        with self.engine.connect() as conn:
+            return {answer: int(n) for answer, n in conn.execute(q)}
 
     # ---- the clip bank (bank.py) -----------------------------------------------------------------
     def put_clip(self, *, key: str, study_id: str, system: str, seed: int, settings: dict, soundfont: str,
