@@ -8,7 +8,7 @@ import streamlit as st
 
 st.set_page_config(page_title="musicgen", page_icon=":material/piano:", layout="wide")
 
-from musicgen.ui import cards, kiosk  # noqa: E402 (set_page_config first)
+from musicgen.ui import cards, kiosk, live  # noqa: E402 (set_page_config first)
 
 PAGES = Path(__file__).resolve().parent / "pages"
 LINKS = [  # (page, short label, what it does); labels stay short so they fit a phone's width
@@ -23,6 +23,8 @@ LINKS = [  # (page, short label, what it does); labels stay short so they fit a 
     ("pages/9_Train.py", "Train your own", ":material/model_training:", "Train a model on your own music."),
     ("pages/8_Interpolate.py", "Morph two pieces", ":material/linear_scale:",
      "Morph one piece into another, step by step."),
+    ("pages/10_Live_vote.py", "Live audience vote", ":material/groups:",
+     "A room votes on its phones: person or machine? (password)"),
     ("pages/6_Results.py", "Run a listening test", ":material/how_to_vote:",
      "For organisers (password). Participants open the link the organiser gives them."),
 ]
@@ -47,11 +49,16 @@ def home() -> None:
     cards.model_overview()
 
 
+if st.query_params.get(live.CODE_PARAM):  # a phone joining a live vote: its page alone, no navigation
+    st.navigation([st.Page(live.phone_page, title="Live vote", icon=":material/how_to_vote:", default=True)],
+                  position="hidden").run()
+    st.stop()
+
 if kiosk.kiosk_on():  # issue 17: ?kiosk=1 or MUSICGEN_KIOSK=1 registers the kiosk screen alone, no navigation
     st.navigation([st.Page(kiosk.kiosk_page, title="musicgen", icon=":material/piano:", default=True)],
                   position="hidden").run()
     st.stop()
 
 pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
-pages += [st.Page(f"pages/{p.name}") for p in sorted(PAGES.glob("*.py"))]
+pages += [st.Page(f"pages/{p.name}") for p in sorted(PAGES.glob("*.py"), key=lambda p: int(p.name.split("_")[0]))]
 st.navigation(pages).run()

@@ -129,3 +129,18 @@ def identification_figure(identification, names: Mapping[str, str] | None = None
                                  tickformat=".0%"),
                       margin=dict(l=10, r=10, t=60 if title else 30, b=40))
     return fig
+
+
+def live_tally_figure(counts: Mapping[str, int], labels: Mapping[str, str], *, title: str = "") -> go.Figure:
+    """A live vote's bars, one per answer in `counts` order, each with its count written above it (big
+    enough to read from the back of a room)."""
+    names = [labels.get(a, a) for a in counts]
+    values = [int(v) for v in counts.values()]
+    fig = go.Figure(go.Bar(x=names, y=values, text=[str(v) for v in values], textposition="outside",
+                           textfont={"size": 28}, marker_color=["#1f77b4", "#ff7f0e", "#9e9e9e"][:len(values)],
+                           cliponaxis=False))
+    top = max(values + [1])
+    fig.update_layout(template=TEMPLATE, title=title, height=380, margin={"t": 60, "b": 40, "l": 40, "r": 20},
+                      yaxis={"range": [0, top * 1.25], "title": "votes", "dtick": max(1, math.ceil(top / 5))},
+                      xaxis={"tickfont": {"size": 22}}, showlegend=False)
+    return fig

@@ -12,5 +12,11 @@ import streamlit as st
 
 PARTICIPANT_PAGE = Path(__file__).resolve().parents[2] / "pages" / "5_Listening_test.py"
 
+if st.query_params.get("live"):  # a phone joining a live vote (musicgen.ui.live): its page alone
+    from musicgen.ui import live
+
+    st.navigation([st.Page(live.phone_page, title="Live vote", default=True)], position="hidden").run()
+    st.stop()
+
 st.navigation([st.Page(PARTICIPANT_PAGE, title="Listening test", url_path="Listening_test", default=True)],
               position="hidden").run()
