@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from musicgen.checkpoints import list_cards
 from musicgen.synth import synth_available
 from musicgen.ui.generation import RESULT_KEY, VIEW_KEY
+from musicgen.ui.playhead import ROLL_TITLE
 
 ROOT = Path(__file__).resolve().parent.parent
 HOME = str(ROOT / "app.py")
@@ -67,8 +68,10 @@ def test_generate_markov_plays_plots_and_reproduces():
     _button(at, "Generate").click().run()
     assert not at.exception
     assert not at.error
-    if synth_available()[0]:
-        assert len(at.get("audio")) == 1
+    if synth_available()[0]:  # the player sits over the roll, with a playhead (ui.playhead), not in st.audio
+        [player] = at.get("iframe")
+        assert player.proto.alt == ROLL_TITLE and "data:audio/ogg;base64," in player.proto.srcdoc
+        assert player.proto.srcdoc.count('class="note"') == len(at.session_state[RESULT_KEY].sequence)
         assert {d.label for d in at.get("download_button")} == {"Download MIDI", "Download WAV"}
     assert len(at.get("plotly_chart")) == 2  # piano roll + loss curve
     command = at.code[0].value
@@ -194,7 +197,7 @@ def test_without_fluidsynth_the_roll_and_midi_remain(monkeypatch):
     _button(at, "Generate").click().run()
     assert not at.exception and not at.error
     assert "sudo apt-get install libfluidsynth3" in _texts(at.warning)
-    assert not at.get("audio")
+    assert not at.get("audio") and not at.get("iframe")  # no player: the plotly roll alone
     assert len(at.get("plotly_chart")) == 2
     assert [d.label for d in at.get("download_button")] == ["Download MIDI"]
 

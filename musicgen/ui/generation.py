@@ -24,7 +24,8 @@ from musicgen.systems import DEFAULT_PRIMER_SECONDS, Request, System, get_system
 from musicgen.ui.cards import evaluate_hint, sample_set_details, show_evaluation
 from musicgen.ui.errors import attempt
 from musicgen.ui.resources import audio_bytes, load_model
-from musicgen.ui.widgets import HELDOUT, UPLOAD, piece_input, seed_input, show_audio, source_choice
+from musicgen.ui.playhead import playhead
+from musicgen.ui.widgets import HELDOUT, UPLOAD, clip_audio, piece_input, seed_input, source_choice
 
 RESULT_KEY = "generate_result"
 SEED_KEY = "seed"
@@ -171,6 +172,19 @@ def show_score(seq: NoteSequence, stem: str, *, abc: bool = False) -> None:
                        on_click="ignore", icon=":material/download:")
 
 
+def show_roll(seq: NoteSequence, ogg: bytes | None, primer_notes: int) -> None:
+    """The player over the piano roll with a playhead that moves with the audio (a click on the roll plays
+    from there), and the zoomable plotly roll (hover a note for its name) folded below it; without audio,
+    the plotly roll alone."""
+    figure = piano_roll_figure(seq, primer_notes=primer_notes, title="" if ogg is not None else "Piano roll")
+    if ogg is None:
+        st.plotly_chart(figure)
+        return
+    playhead(ogg, notes=seq, primer_notes=primer_notes)
+    with st.expander("Zoom in, or hover a note for its name", icon=":material/zoom_in:"):
+        st.plotly_chart(figure)
+
+
 def show_result(result: Result) -> None:
     seq, request = result.sequence, result.request
     primer_notes = int(seq.meta_dict().get("primer_notes", 0) or 0)
@@ -188,14 +202,18 @@ def show_result(result: Result) -> None:
     short = shorter_words(seq, request, abc="abc" in meta)
     if short:
         st.info(short, icon=":material/timer:")
-    has_audio = show_audio(seq)
+    ogg = clip_audio(seq)
+    has_audio = ogg is not None
     roll_col, loss_col = st.columns([3, 2])
     with roll_col:  # the roll, and beside it (lazily: engraved only when opened) the clip as sheet music
         roll_tab, score_tab = st.tabs(["Piano roll", "Score"], key=VIEW_KEY, on_change="rerun")
         if roll_tab.open is not False:
-            roll_tab.plotly_chart(piano_roll_figure(seq, primer_notes=primer_notes, title="Piano roll"))
+            with roll_tab:
+                show_roll(seq, ogg, primer_notes)
         if score_tab.open:
             with score_tab:
+                if has_audio:  # the player without a roll: the score is the picture here
+                    playhead(ogg)
                 show_score(seq, stem, abc="abc" in meta)
     if "abc" in meta:  # C-abc: the tune's ABC text beside its roll; the training curve moves below
         loss_col.markdown("**ABC text of this tune** (the model writes text; music21 turns it into notes)")

@@ -1,5 +1,6 @@
 """Widgets that several pages share: the model picker, the seed with its "New seed" button, the
-held-out-piece-or-upload picker, and the audio player.
+held-out-piece-or-upload picker, and the audio player
+(or just the rendered clip, for a player of the page's own such as `ui.playhead`).
 
 Each takes the widget keys it uses from the caller, so a page's keys (and its tests) stay its own.
 """
@@ -130,15 +131,20 @@ def piece_input(corpus: str, source: str, *, piece_key: str, file_key: str, uplo
 
 
 # ---- audio ------------------------------------------------------------------------------------------
-def show_audio(seq: NoteSequence) -> bool:
-    """The OGG player; False (after a warning with the install command) when there is no audio."""
+def clip_audio(seq: NoteSequence) -> bytes | None:
+    """The clip as OGG for a player; None (after a warning with the install command) when there is no audio."""
     ok, message = synth_available()
     if not ok:
         st.warning(f"Audio is off on this server: {message}. The piano roll and the MIDI download still work.",
                    icon=":material/volume_off:")
-        return False
+        return None
     with st.spinner("Rendering audio…"):
-        ogg = attempt("render the audio", audio_bytes, seq, "ogg")
+        return attempt("render the audio", audio_bytes, seq, "ogg")
+
+
+def show_audio(seq: NoteSequence) -> bool:
+    """The OGG player; False (after a warning with the install command) when there is no audio."""
+    ogg = clip_audio(seq)
     if ogg is None:
         return False
     st.audio(ogg, format="audio/ogg")
