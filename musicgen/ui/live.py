@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -32,7 +34,9 @@ from musicgen.ui.listening import ANSWER_LABELS, participant_store
 log = logging.getLogger("musicgen.ui.live")
 
 PUBLIC_URL_ENV = "MUSICGEN_PUBLIC_URL"  # the address phones use, when the presenter's own URL is localhost
-POLL_SECONDS = 1.0
+POLL_SECONDS = 1.0  # the big screen's tally
+PHONE_POLL_SECONDS = 2.0  # each phone; a room of phones polling every second kept a 2-core server busy
+STATE_TTL_SECONDS = 0.75  # phones of one process share one database read of the round per this interval
 STUDY_KEY, PID_PARAM, CODE_PARAM = "live_study", "pid", "live"
 DEFAULT_VOTE_SECONDS = 20
 PHONE_STYLE = """<style>
@@ -66,11 +70,38 @@ def phone_page() -> None:
     _phone_round(store, spec, pid)
 
 
-@st.fragment(run_every=POLL_SECONDS)
+_shared_states: dict[str, tuple[float, live.RoundState | None]] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_round_state(store: L.VoteStore, study_id: str) -> live.RoundState | None:
+    """The latest round's state, read from the database at most once per STATE_TTL_SECONDS in this process
+    (20 phones polling would otherwise mean 20 reads a poll); a phone's own vote is kept in its session."""
+    now = time.monotonic()
+    with _shared_lock:
+        cached = _shared_states.get(study_id)
+    if cached is not None and now - cached[0] < STATE_TTL_SECONDS:
+        return cached[1]
+    state = live.round_state(store, study_id)
+    with _shared_lock:
+        _shared_states[study_id] = (now, state)
+    return state
+
+
+def _my_vote(store: L.VoteStore, study_id: str, pid: str, number: int) -> str | None:
+    """This phone's answer in a round: from its session once known (it only changes when this phone votes),
+    else from the database (after a reload)."""
+    key = f"live_vote_{study_id}_{number}"
+    if st.session_state.get(key) is None:
+        st.session_state[key] = live.phone_vote(store, study_id, pid, number)
+    return st.session_state[key]
+
+
+@st.fragment(run_every=PHONE_POLL_SECONDS)
 def _phone_round(store: L.VoteStore, spec: L.StudySpec, pid: str) -> None:
     try:
-        state = live.round_state(store, spec.id)
-        mine = live.phone_vote(store, spec.id, pid, state.number) if state is not None else None
+        state = shared_round_state(store, spec.id)
+        mine = _my_vote(store, spec.id, pid, state.number) if state is not None else None
     except Exception:  # noqa: BLE001 — a database hiccup: say so calmly, the next poll tries again
         log.exception("live vote %s: could not read the round", spec.id)
         st.warning("Reconnecting…", icon=":material/sync:")
@@ -85,7 +116,7 @@ def _phone_round(store: L.VoteStore, spec: L.StudySpec, pid: str) -> None:
                     unsafe_allow_html=True)
     elif state.phase == live.VOTING and mine is None:
         st.markdown(f"<p class='live-big'>{spec.question}</p>", unsafe_allow_html=True)
-        st.progress(min(1.0, state.seconds_left / 60), text=f"{state.seconds_left:.0f} s left")
+        st.caption(f"{state.seconds_left:.0f} s left")
         for answer in L.ANSWERS[spec.kind]:
             st.button(ANSWER_LABELS[answer], key=f"live_vote_{state.number}_{answer}", type="primary",
                       on_click=_cast, args=(store, spec.id, pid, state.number, answer))
@@ -99,7 +130,8 @@ def _phone_round(store: L.VoteStore, spec: L.StudySpec, pid: str) -> None:
 
 def _cast(store: L.VoteStore, study_id: str, pid: str, number: int, answer: str) -> None:
     try:
-        live.cast_vote(store, study_id, pid, number, answer)
+        vote = live.cast_vote(store, study_id, pid, number, answer)
+        st.session_state[f"live_vote_{study_id}_{number}"] = vote.answer  # the stored one, if a tap came first
     except live.LiveVoteError as e:
         st.toast(str(e), icon=":material/schedule:")
     except Exception:  # noqa: BLE001 — never a traceback on a phone; the server log has it
