@@ -57,7 +57,8 @@ def test_presenter_runs_a_round_and_the_tally_follows_the_votes(store, monkeypat
     assert store.get_round("live-test").number == 2 and not at.exception
 
 
-def test_phone_is_blind_until_the_reveal_and_votes_once(store):
+def test_phone_is_blind_until_the_reveal_and_votes_once(store, monkeypatch):
+    monkeypatch.setattr("musicgen.ui.live.STATE_TTL_SECONDS", 0.0)  # each run reads the round afresh
     live_study(store)
     code = live.join_code(store, "live-test")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
