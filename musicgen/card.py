@@ -8,6 +8,9 @@ Schema versions (`format_version`):
 - 2: every field explicit (`accepts_primer` always written). `migrate` turns a version-1 card into this.
 `to_dict` writes the JSON in the key order `card.json` has always had.
 
+`recommended` (optional, absent on cards that were never swept) is the setting `python -m musicgen sweep --save`
+measured as best (`sweep.py`); Generate offers it. Its absence changes nothing: no version bump was needed.
+
 `evaluation` stays a plain document (written by `evaluation.py`, documented in `docs/evaluation.md`):
 its nested per-feature numbers are shown, not reasoned about; the headline numbers have properties.
 """
@@ -33,6 +36,30 @@ class SamplingDefaults:
     top_p: float | None = None
     length: str = "30s"
     extra: dict = field(default_factory=dict)  # family-specific (D-classifier-ascent: target, strength)
+
+
+@dataclass(frozen=True)
+class Recommended:
+    """The sampling setting a sweep measured as best (`sweep.py`), and how: by which number, over how many samples.
+
+    JSON: `{"temperature": 0.9, "top_p": null, "by": "overlap_mean", "n": 32, "table": "sweep.json", ...}`;
+    the numbers at that setting (`overlap_mean`, `c2st_accuracy`, ...) ride along in `measured`."""
+    temperature: float
+    top_p: float | None = None
+    by: str = "overlap_mean"
+    n: int = 0
+    table: str = "sweep.json"  # beside card.json
+    measured: dict = field(default_factory=dict)
+    measured_at: str = ""
+
+    def to_dict(self) -> dict:
+        return {"temperature": self.temperature, "top_p": self.top_p, "by": self.by, "n": self.n, "table": self.table,
+                "measured": self.measured, "measured_at": self.measured_at}
+
+    @property
+    def label(self) -> str:
+        """'0.9' or '0.9, top-p 0.95': the setting in a few characters."""
+        return f"{self.temperature:g}" + (f", top-p {self.top_p:g}" if self.top_p is not None else "")
 
 
 @dataclass(frozen=True)
@@ -96,6 +123,7 @@ class Card:
     evaluation: dict = field(default_factory=dict)  # {} until `python -m musicgen evaluate` runs
     format_version: int = CARD_SCHEMA
     origin: str = "shipped"  # "shipped" (checkpoints/, in git) | "user" (trained by `train --corpus/--set/--name`)
+    recommended: Recommended | None = None  # None until `python -m musicgen sweep --save` runs
 
     @property
     def corpus(self) -> str:
@@ -132,7 +160,9 @@ class Card:
                 "limitations": self.limitations,
                 "sampling": {"defaults": defaults, "temperature_meaning": s.temperature_meaning,
                              "accepts_primer": s.accepts_primer},
-                "training": training, "evaluation": self.evaluation, "format_version": self.format_version,
+                "training": training, "evaluation": self.evaluation,
+                **({"recommended": self.recommended.to_dict()} if self.recommended is not None else {}),
+                "format_version": self.format_version,
                 "family": self.family, "model_config": self.model_config,
                 "representation": {"name": self.representation.name, "config": self.representation.config,
                                    "vocab_size": self.representation.vocab_size},
@@ -169,6 +199,28 @@ def _typed(cls, doc: dict, where: str, known_extra: bool):
         raise CardError(f"{where}: {e}") from None
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def parse_recommended(doc: Any, *, where: str = "card.json") -> Recommended | None:
+    """The optional `recommended` field: None when absent or null; CardError when it is there but malformed."""
+    if doc is None:
+        return None
+    if not isinstance(doc, dict) or not _number(doc.get("temperature")):
+        raise CardError(f"{where}: recommended needs a number temperature (it is what `sweep --save` writes); "
+                        "delete the field or rerun the sweep")
+    top_p = doc.get("top_p")
+    if top_p is not None and not _number(top_p):
+        raise CardError(f"{where}: recommended.top_p must be a number or null, not {top_p!r}")
+    n = doc.get("n", 0)
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise CardError(f"{where}: recommended.n must be a whole number, not {n!r}")
+    return Recommended(temperature=float(doc["temperature"]), top_p=None if top_p is None else float(top_p),
+                       by=str(doc.get("by") or "overlap_mean"), n=n, table=str(doc.get("table") or "sweep.json"),
+                       measured=dict(doc.get("measured") or {}), measured_at=str(doc.get("measured_at") or ""))
+
+
 def parse_card(doc: Any, *, where: str = "card.json", accepts_primer_default: bool = True) -> Card:
     """Validate and type a card's JSON (any readable version); raises CardError saying what is wrong."""
     if not isinstance(doc, dict):
@@ -200,4 +252,5 @@ def parse_card(doc: Any, *, where: str = "card.json", accepts_primer_default: bo
                 sampling=sampling, training=_typed(TrainingSummary, training_doc, f"{where} training", True),
                 weights_sha256=str(doc["weights_sha256"]), weights_bytes=doc.get("weights_bytes"),
                 evaluation=dict(doc.get("evaluation") or {}), format_version=doc["format_version"],
-                origin=str(doc.get("origin") or "shipped"))
+                origin=str(doc.get("origin") or "shipped"),
+                recommended=parse_recommended(doc.get("recommended"), where=where))

@@ -1,4 +1,4 @@
-"""Command line: `python -m musicgen list|generate|train|import ...`.
+"""Command line: `python -m musicgen list|generate|train|import|evaluate|sweep ...`.
 
 Bad arguments get one line on stderr and exit code 2 (argparse's convention); a bad *file* given to
 `import` is a result, not a failure, so `import` exits 0 unless the tool itself breaks.
@@ -220,6 +220,46 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _cmd_sweep(args) -> int:
+    """`sweep`: `evaluate`'s numbers at every setting of a grid (`sweep.py`), a table, and the best setting."""
+    _sampling_process()
+    from musicgen.checkpoints import CheckpointError, list_checkpoint_ids
+    from musicgen.corpora import CorpusError
+    from musicgen.sweep import SweepError, format_row, format_table, parse_values, run_sweep, save_to_checkpoint, \
+        settings_grid, write_table
+    from musicgen.systems import UnknownSystemError
+
+    try:
+        temperatures = parse_values(args.temperature, name="temperature")
+        top_ps = parse_values(args.top_p, name="top_p") if args.top_p else (None,)
+    except SweepError as e:
+        raise UsageError(str(e)) from None
+    if args.n is None or args.n < 2:
+        raise UsageError(f"--n must be at least 2 (samples per setting), got {args.n}")
+    ids = list(dict.fromkeys(args.model))
+    known = list_checkpoint_ids()
+    unknown = [m for m in ids if m not in known]
+    if unknown:
+        raise UsageError(f"unknown model {unknown[0]!r}; choose a checkpoint: {', '.join(known) or 'none'}")
+    if args.out and len(ids) > 1:
+        raise UsageError("--out names one file: sweep one --model at a time with it (or use --save)")
+    settings = settings_grid(temperatures, top_ps)
+    for cid in ids:
+        print(f"{cid}: {len(settings)} settings × {args.n} samples", flush=True)
+        try:
+            doc = run_sweep(cid, settings, args.n, progress=lambda row: print(format_row(row), flush=True))
+            written = [*write_table(doc, args.out)] if args.out else []
+            if args.save:
+                table, card = save_to_checkpoint(doc)
+                written += [table] + ([card] if card else [])
+        except (SweepError, CheckpointError, CorpusError, UnknownSystemError) as e:
+            raise UsageError(f"{cid}: {e}") from None
+        print(format_table(doc))
+        for path in written:
+            print(f"wrote {path}")
+    return 0
+
+
 def _cmd_samples(args) -> int:
     """`samples add|list|remove`: sample sets, MIDI files made by an outside model (`sample_sets.py`)."""
     from musicgen import sample_sets as ss
@@ -350,6 +390,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-write", action="store_true",
                    help="do not update the cards' (or sample sets') evaluation field")
     s.set_defaults(run=_cmd_evaluate)
+
+    s = sub.add_parser("sweep", help="evaluate a model at each of several sampling settings: which sounds best?")
+    s.add_argument("--model", action="append", required=True, help="a checkpoint id (repeatable)")
+    s.add_argument("--temperature", default="0.6:1.4:0.1",
+                   help="start:stop:step (stop included) or a list 0.8,1.0 (default 0.6:1.4:0.1)")
+    s.add_argument("--top-p", default=None, help="also sweep top-p: a range or a list (default: the card's, off)")
+    s.add_argument("--n", type=int, default=32, help="samples per setting, seeds 0..n-1 at every setting (default 32)")
+    s.add_argument("--out", default=None, help="write the table as JSON here (and CSV beside it)")
+    s.add_argument("--save", action="store_true",
+                   help="write sweep.json/.csv beside the checkpoint and the best setting into its card")
+    s.set_defaults(run=_cmd_sweep)
 
     s = sub.add_parser("samples", help="sample sets: MIDI files from an outside model, as a system samples:<name>")
     actions = s.add_subparsers(dest="action", required=True, parser_class=_Parser)

@@ -59,3 +59,40 @@ def test_bad_cards_say_what_is_wrong(toy_checkpoints, change, message):
 def test_not_an_object():
     with pytest.raises(CardError, match="JSON object"):
         parse_card([1, 2])
+
+
+# ---- the optional `recommended` setting (`sweep --save`) -----------------------------------------------
+RECOMMENDED = {"temperature": 0.9, "top_p": None, "by": "overlap_mean", "n": 32, "table": "sweep.json",
+               "measured": {"overlap_mean": 0.88, "c2st_accuracy": 0.66}, "measured_at": "2026-12-01T00:00:00Z"}
+
+
+def test_a_card_without_recommended_reads_as_none_and_writes_no_key(toy_checkpoints):
+    doc = card_doc(toy_checkpoints)
+    assert "recommended" not in doc
+    card = parse_card(doc)
+    assert card.recommended is None and "recommended" not in card.to_dict()
+    assert parse_card({**doc, "recommended": None}).recommended is None
+
+
+def test_recommended_round_trips_after_evaluation(toy_checkpoints):
+    doc = {**card_doc(toy_checkpoints), "recommended": RECOMMENDED}
+    card = parse_card(doc)
+    assert card.recommended.temperature == 0.9 and card.recommended.top_p is None and card.recommended.n == 32
+    assert card.recommended.label == "0.9"
+    out = card.to_dict()
+    assert out["recommended"] == RECOMMENDED
+    keys = list(out)
+    assert keys.index("recommended") == keys.index("evaluation") + 1
+    assert parse_card(out) == card
+    assert card.sampling.defaults.temperature == 1.0  # a recommendation never changes the defaults
+    with_top_p = parse_card({**doc, "recommended": {"temperature": 1, "top_p": 0.95}})
+    assert with_top_p.recommended.label == "1, top-p 0.95" and with_top_p.recommended.by == "overlap_mean"
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("warm", "number temperature"), ({"top_p": 0.9}, "number temperature"), ({"temperature": "0.9"}, "number"),
+    ({"temperature": 0.9, "top_p": "x"}, "top_p"), ({"temperature": 0.9, "n": 3.5}, "whole number"),
+])
+def test_a_malformed_recommendation_says_what_is_wrong(toy_checkpoints, bad, message):
+    with pytest.raises(CardError, match=message):
+        parse_card({**card_doc(toy_checkpoints), "recommended": bad})
