@@ -258,6 +258,8 @@ def test_organiser_sets_up_studies_from_the_form_and_from_a_file(store, monkeypa
     field("Title").set_value("Spring study")
     button(at, "Save the study").click().run()
     assert not at.exception and "Saved study spring" in texts(at.success)
+    # the message sits above the set-up panel, which saving the first study collapses: not hidden inside it
+    assert not at.expander[0].success and not at.expander[0].proto.expanded
     spec = store.get_study("spring")
     assert spec.title == "Spring study" and L.REAL in spec.systems and set(spec.models) <= set(list_checkpoint_ids())
     button(at, "Load into the store").click().run()

@@ -157,3 +157,15 @@ def test_adversarial_figure_draws_the_critics_verdicts():
     assert not any("_" in t.name or "P(real)" in t.name for t in fig.data)  # words, not keys
     assert_legend_below(fig)
     assert adversarial_figure({"records": []}).layout.annotations  # an empty figure says so
+
+
+def test_the_chance_label_sits_inside_the_plot_at_the_bottom():
+    # At plotly's default ("top right") the label of the vertical chance line sat above the plot area, over
+    # the title and, on the Results page, under Streamlit's top bar.
+    from musicgen.listening.stats import PairResult, proportion
+    from musicgen.plots_listening import pair_win_rates_figure
+
+    pair = PairResult(a="x", b="y", wins_a=7, wins_b=3, ties=1, a_rate=proportion(7, 10))
+    [label] = [a for a in pair_win_rates_figure([pair], title="Win rates").layout.annotations
+               if a.text == "chance (50 %)"]
+    assert (label.y, label.yanchor, label.yref) == (0, "bottom", "y domain")
