@@ -123,6 +123,38 @@ def test_participant_completes_a_two_trial_study(store):
     assert store.vote_count("s") == 2
 
 
+def test_a_participant_resumes_from_the_link_and_cannot_vote_twice(store):
+    # A reload, a second tab or another app replica is a new Streamlit session: the id in the link (a crowd
+    # platform's, or the one the page wrote there) resumes the same participant, trial and all.
+    make_study(store, trials=2)
+
+    def visit(pid: str | None) -> AppTest:
+        at = AppTest.from_file(LISTENING, default_timeout=TIMEOUT)
+        at.query_params["study"] = "s"
+        if pid is not None:
+            at.query_params["pid"] = pid
+        return at.run()
+
+    at = visit("worker-42")
+    button(at, "I agree, start").click().run()
+    first = open_trial(store, "s", "worker-42")
+    again = visit("worker-42")  # no consent screen the second time: straight back to the open trial
+    assert not again.exception and "Trial 1 of 2" in page_dump(again) and not [b for b in again.button
+                                                                             if b.label == "I agree, start"]
+    assert open_trial(store, "s", "worker-42").token == first.token
+    again.radio(key="answer1").set_value("B")
+    button(again, "Submit and continue").click().run()
+    at.radio(key="answer1").set_value("A")  # the stale first tab votes on the same trial: refused, kept once
+    button(at, "Submit and continue").click().run()
+    assert [(v.number, v.answer) for v in store.votes("s")] == [(1, "B")]
+
+    fresh = visit("not a valid id!")  # an implausible id is replaced by a new random one, written to the link
+    button(fresh, "I agree, start").click().run()
+    pid = fresh.session_state["listening_pid_s"]
+    assert pid != "not a valid id!" and fresh.query_params["pid"] in (pid, [pid])
+    assert open_trial(store, "s", pid).number == 1
+
+
 def test_a_vote_without_an_answer_is_refused(store):
     make_study(store, trials=1)
     at = AppTest.from_file(LISTENING, default_timeout=TIMEOUT)

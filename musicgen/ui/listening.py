@@ -10,6 +10,7 @@ name a model, so the details go to the server log only.
 from __future__ import annotations
 
 import logging
+import re
 
 import streamlit as st
 
@@ -29,6 +30,8 @@ TRIAL_ERROR = ("Sorry, the next clips could not be prepared. Please reload the p
                "happening, tell the person who sent you the link.")
 STORE_ERROR = "Sorry, this page is not available right now. Please try again in a few minutes."
 VOTE_ERROR = "Sorry, your answer could not be saved. Please press the button again in a moment."
+PID_PARAM = "pid"
+_PID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what a participant id from a link may be (stored as given)
 VOTED_KEY = "listening_voted_tokens"  # tokens whose vote this session stored (a rerun never votes twice)
 PREPARE_FAILED = object()
 
@@ -53,6 +56,20 @@ def participant_id(scope: str) -> str:
     key = f"listening_pid_{scope}"
     if key not in st.session_state:
         st.session_state[key] = L.new_participant_id()
+    return st.session_state[key]
+
+
+def study_participant_id(study_id: str) -> str:
+    """The participant id of a study page: `?pid=` from the link when it is a plausible id (crowd platforms
+    pass their worker id there), else a new random one, which is then written into the link. Either way a
+    reload, a second tab or a move to another app replica resumes the same participant from the database
+    instead of starting a new one with fresh trials."""
+    key = f"listening_pid_{study_id}"
+    given = st.query_params.get(PID_PARAM)
+    if key not in st.session_state:
+        st.session_state[key] = given if given and _PID.fullmatch(given) else L.new_participant_id()
+    if given != st.session_state[key]:
+        st.query_params[PID_PARAM] = st.session_state[key]
     return st.session_state[key]
 
 
@@ -98,10 +115,11 @@ def vote(store: L.VoteStore, token: str, answer: str, comment: str = "") -> bool
 
 
 # ---- the Listening test page ------------------------------------------------------------------------
-def consent(spec: L.StudySpec) -> bool:
-    """The instructions and consent text with a start button; True once the participant has started."""
+def consent(spec: L.StudySpec, *, resumed: bool = False) -> bool:
+    """The instructions and consent text with a start button; True once the participant has started (in
+    this session, or before: `resumed`, the participant already has trials)."""
     key = f"listening_started_{spec.id}"
-    if st.session_state.get(key):
+    if st.session_state.get(key) or resumed:
         return True
     st.markdown(spec.consent or DEFAULT_CONSENT)
     n = spec.trials_per_participant
@@ -176,9 +194,13 @@ def summary_rows(summary: L.ParticipantSummary) -> list[dict]:
 
 def run_study(store: L.VoteStore, spec: L.StudySpec) -> None:
     """The participant's whole path through a study: consent, trial after trial, the reveal."""
-    if not consent(spec):
+    pid = study_participant_id(spec.id)
+    try:
+        resumed = bool(store.participant_trials(spec.id, pid))
+    except Exception:  # noqa: BLE001 — the trial step below reports a store problem in words
+        resumed = False
+    if not consent(spec, resumed=resumed):
         return
-    pid = participant_id(spec.id)
     trial = prepare(store, spec.id, pid)
     if trial is PREPARE_FAILED:
         return
