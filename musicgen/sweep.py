@@ -40,7 +40,7 @@ MIN_DISTINCT = 0.9  # at least this share of the samples must be distinct pieces
 RULE = (f"highest overlap_mean among settings whose samples are music (ABC parse rate >= {MIN_PARSE_RATE:g} where "
         f"reported, >= {MIN_DISTINCT:.0%} distinct samples); overlaps within {OVERLAP_TIE:g} of the best tie, and a "
         "tie goes to the lower C2ST accuracy, then to the setting nearest the card's default")
-CSV_COLUMNS = ("temperature", "top_p", "top_k", "n_samples", "overlap_mean", "kl_mean", "c2st_accuracy",
+CSV_COLUMNS = ("temperature", "top_p", "top_k", "n_samples", "compared_samples", "overlap_mean", "kl_mean", "c2st_accuracy",
                "distinct_samples", "mean_pairwise_roll_distance", "real_mean_pairwise_roll_distance",
                "abc_parse_rate", "seconds", "best", "error")
 
@@ -124,6 +124,7 @@ def evaluate_setting(model_id: str, setting: Setting, n: int, real: list) -> dic
     hook = getattr(load_system_model(model_id).model, "evaluation_extras", None)
     generated, extras = hook(generated) if hook else (generated, {})
     row = {"temperature": setting.temperature, "top_p": base.top_p, "top_k": base.top_k, "n_samples": n,
+           "compared_samples": len(generated),  # fewer than n where the family drops non-music (unparseable ABC)
            "overlap_mean": None, "kl_mean": None, "c2st_accuracy": None}
     try:
         result = compare_sets(clip(generated), real, seed=SEED)
@@ -153,7 +154,7 @@ def eligible(row: dict) -> bool:
     rate = row.get("abc_parse_rate")
     if _number(rate) and rate < MIN_PARSE_RATE:
         return False
-    distinct, n = row.get("distinct_samples"), row.get("n_samples") or 0
+    distinct, n = row.get("distinct_samples"), row.get("compared_samples", row.get("n_samples")) or 0
     return not (_number(distinct) and n and distinct / n < MIN_DISTINCT)
 
 
@@ -294,7 +295,7 @@ def format_row(row: dict, *, best: bool = False, default: bool = False) -> str:
     top_p = _fmt(row.get("top_p"), "5.2f") if row.get("top_p") is not None else "  off"
     mark = (" *best" if best else "") + (" (default)" if default else "") + (f"  {row['error']}" if row.get("error") else "")
     return (f"{row['temperature']:>5g} {top_p:>5} {_fmt(row.get('overlap_mean'), '7.3f')} {_fmt(row.get('kl_mean'), '6.3f')} "
-            f"{_fmt(row.get('c2st_accuracy'), '6.3f')} {_fmt(row.get('distinct_samples'), '>4')}/{row['n_samples']:<4} "
+            f"{_fmt(row.get('c2st_accuracy'), '6.3f')} {_fmt(row.get('distinct_samples'), '>4')}/{row.get('compared_samples', row['n_samples']):<4} "
             f"{_fmt(row.get('mean_pairwise_roll_distance'), '6.3f')}{parse} {_fmt(row.get('seconds'), '6.1f')}{mark}")
 
 

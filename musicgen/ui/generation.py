@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from musicgen.card import Card
+from musicgen.card import Card, Recommended
 from musicgen.midi import to_midi_bytes
 from musicgen.notation import NotationError, engrave_svg, to_musicxml
 from musicgen.plots import loss_curve_figure, piano_roll_figure
@@ -65,9 +65,15 @@ def sampling_controls(card: Card) -> Request:
     """Temperature, seed (with a "New seed" button), length, optional top-k / top-p → a Request."""
     defaults = card.sampling.defaults
     lo, hi = TEMPERATURE_RANGE
+    rec = card.recommended
+    help_text = "1 = as the model learned; lower = safer and more repetitive; higher = wilder."
+    if rec is not None:
+        help_text += (f" Recommended for this model: {rec.label}, the setting whose {rec.n} samples came closest to "
+                      "real pieces in a sweep (the Sampling page shows the curves).")
     temperature = st.slider("Temperature", lo, hi, float(defaults.temperature or 1.0), step=0.05,
-                            key="temperature",
-                            help="1 = as the model learned; lower = safer and more repetitive; higher = wilder.")
+                            key="temperature", help=help_text)
+    if rec is not None:
+        recommended_hint(rec)
     seed = seed_input(SEED_KEY, help="The same seed and settings always give the same music.")
     seconds = st.number_input("Length (seconds)", 1.0, 300.0, min(default_seconds(card), 300.0), step=5.0,
                               key="length_seconds")
@@ -79,6 +85,25 @@ def sampling_controls(card: Card) -> Request:
                                             "probability.")
     return Request(model=card.id, seed=seed, temperature=float(temperature), length=f"{seconds:g}s",
                    top_k=int(top_k) or None, top_p=float(top_p) if top_p < 1.0 else None)
+
+
+def _use_recommended(rec: Recommended) -> None:
+    """The button's callback: runs before the page, so the sliders are drawn with the new values."""
+    lo, hi = TEMPERATURE_RANGE
+    st.session_state["temperature"] = min(max(round(round(rec.temperature / 0.05) * 0.05, 2), lo), hi)  # on the slider's steps
+    if rec.top_p is not None:
+        st.session_state["top_p"] = min(max(round(round(rec.top_p / 0.05) * 0.05, 2), 0.05), 1.0)
+
+
+def recommended_hint(rec: Recommended) -> None:
+    """'recommended: 0.9 (measured by sweep)' under the temperature slider, and a button that sets it."""
+    text_col, button_col = st.columns([3, 2], vertical_alignment="center", gap="small")
+    text_col.caption(f"recommended: {rec.label} (measured by sweep)",
+                     help=f"`python -m musicgen sweep` evaluated {rec.n} samples per setting; this one had the "
+                          f"best {rec.by.replace('_', ' ')} (see the Sampling page).")
+    button_col.button("Use recommended", key="use_recommended", on_click=_use_recommended, args=(rec,),
+                      help=f"Set the temperature to {rec.temperature:g}"
+                           + (f" and top-p to {rec.top_p:g}" if rec.top_p is not None else ""))
 
 
 def sample_set_controls(system: System) -> Request:
