@@ -7,8 +7,11 @@ cd "$(dirname "$0")/.."
 
 SYSTEM_PACKAGES=(libfluidsynth3 fluid-soundfont-gm)
 if [[ "${MUSICGEN_SETUP_EXTRA:-}" == "test" ]]; then
-  # PostgreSQL: the vote store's tests start a throwaway server; chromium: the browser tests.
-  SYSTEM_PACKAGES+=(postgresql chromium)
+  # PostgreSQL: the vote store's tests start a throwaway server; chromium: the browser tests; nginx: the
+  # replicas test (scripts/serve.sh).
+  SYSTEM_PACKAGES+=(postgresql chromium nginx-light)
+elif [[ "${MUSICGEN_SETUP_EXTRA:-}" == "serve" ]]; then
+  SYSTEM_PACKAGES+=(nginx-light)  # scripts/serve.sh --replicas N puts nginx in front of the app processes
 fi
 
 missing=()

@@ -18,5 +18,14 @@ if st.query_params.get("live"):  # a phone joining a live vote (musicgen.ui.live
     st.navigation([st.Page(live.phone_page, title="Live vote", default=True)], position="hidden").run()
     st.stop()
 
-st.navigation([st.Page(PARTICIPANT_PAGE, title="Listening test", url_path="Listening_test", default=True)],
-              position="hidden").run()
+participant = st.Page(PARTICIPANT_PAGE, title="Listening test", url_path="Listening_test")
+
+
+def _root() -> None:
+    # Streamlit serves the default page at "/" whatever its url_path, so with the participant page as the
+    # default, a study link (/Listening_test?study=...) met a "Page not found" dialog that blocked the page.
+    # The root (and any unknown path) now forwards to the participant page with the link's parameters.
+    st.switch_page(participant, query_params=dict(st.query_params))
+
+
+st.navigation([st.Page(_root, title="Listening test", default=True), participant], position="hidden").run()

@@ -131,3 +131,7 @@ def study_server(playwright_api, app_data):
     """Base URL of a participant-only deployment (MUSICGEN_MODE=study) sharing the app's store."""
     with serve(app_data, script="scripts/study.sh") as base:
         yield base
+
+
+# PostgreSQL for the replicas test (scripts/serve.sh on one database): the listening tests' throwaway server.
+from tests.listening.conftest import pg_admin_url, pg_url  # noqa: E402,F401
