@@ -40,8 +40,8 @@ MIN_DISTINCT = 0.9  # at least this share of the samples must be distinct pieces
 RULE = (f"highest overlap_mean among settings whose samples are music (ABC parse rate >= {MIN_PARSE_RATE:g} where "
         f"reported, >= {MIN_DISTINCT:.0%} distinct samples); overlaps within {OVERLAP_TIE:g} of the best tie, and a "
         "tie goes to the lower C2ST accuracy, then to the setting nearest the card's default")
-CSV_COLUMNS = ("temperature", "top_p", "top_k", "n_samples", "compared_samples", "overlap_mean", "kl_mean", "c2st_accuracy",
-               "distinct_samples", "mean_pairwise_roll_distance", "real_mean_pairwise_roll_distance",
+CSV_COLUMNS = ("temperature", "top_p", "top_k", "n_samples", "compared_samples", "overlap_mean", "kl_mean",
+               "c2st_accuracy", "distinct_samples", "mean_pairwise_roll_distance", "real_mean_pairwise_roll_distance",
                "abc_parse_rate", "seconds", "best", "error")
 
 
@@ -86,8 +86,8 @@ def parse_values(text: str, *, name: str = "temperature") -> tuple[float, ...]:
     lo, hi = TEMPERATURE_RANGE if name == "temperature" else (0.0, 1.0)
     bad = [v for v in values if not (lo <= v <= hi) or (name == "top_p" and v <= 0)]
     if bad:
-        raise SweepError(f"--{name.replace('_', '-')}: {bad[0]:g} is out of range ({'more than ' if name == 'top_p' else ''}"
-                         f"{lo:g} to {hi:g})")
+        above = "more than " if name == "top_p" else ""
+        raise SweepError(f"--{name.replace('_', '-')}: {bad[0]:g} is out of range ({above}{lo:g} to {hi:g})")
     return tuple(values)
 
 
@@ -228,7 +228,8 @@ def recommendation(doc: dict) -> Recommended | None:
     measured = {k: best.get(k) for k in ("overlap_mean", "kl_mean", "c2st_accuracy", "distinct_samples",
                                          "mean_pairwise_roll_distance", "abc_parse_rate") if k in best}
     return Recommended(temperature=float(best["temperature"]), top_p=best.get("top_p"), by="overlap_mean",
-                       n=int(doc["n_samples"]), table=SWEEP_JSON, measured=measured, measured_at=doc.get("swept_at", ""))
+                       n=int(doc["n_samples"]), table=SWEEP_JSON, measured=measured,
+                       measured_at=doc.get("swept_at", ""))
 
 
 # ---- files ----------------------------------------------------------------------------------------
@@ -291,29 +292,38 @@ def _fmt(x, spec: str) -> str:
 
 
 def format_row(row: dict, *, best: bool = False, default: bool = False) -> str:
-    parse = f" {_fmt(row.get('abc_parse_rate'), '6.2f')}" if "abc_parse_rate" in row else ""
-    top_p = _fmt(row.get("top_p"), "5.2f") if row.get("top_p") is not None else "  off"
-    mark = (" *best" if best else "") + (" (default)" if default else "") + (f"  {row['error']}" if row.get("error") else "")
-    return (f"{row['temperature']:>5g} {top_p:>5} {_fmt(row.get('overlap_mean'), '7.3f')} {_fmt(row.get('kl_mean'), '6.3f')} "
-            f"{_fmt(row.get('c2st_accuracy'), '6.3f')} {_fmt(row.get('distinct_samples'), '>4')}/{row.get('compared_samples', row['n_samples']):<4} "
-            f"{_fmt(row.get('mean_pairwise_roll_distance'), '6.3f')}{parse} {_fmt(row.get('seconds'), '6.1f')}{mark}")
+    """One printed line: the setting, its numbers, seconds, and marks (best, default, why it has no numbers)."""
+    top_p = _fmt(row.get("top_p"), "5.2f") if row.get("top_p") is not None else "off"
+    distinct = f"{_fmt(row.get('distinct_samples'), '>4')}/{row.get('compared_samples', row['n_samples']):<4}"
+    cells = [f"{row['temperature']:>5g}", f"{top_p:>5}", _fmt(row.get("overlap_mean"), "7.3f"),
+             _fmt(row.get("kl_mean"), "6.3f"), _fmt(row.get("c2st_accuracy"), "6.3f"), distinct,
+             _fmt(row.get("mean_pairwise_roll_distance"), "6.3f")]
+    if "abc_parse_rate" in row:
+        cells.append(_fmt(row.get("abc_parse_rate"), "6.2f"))
+    cells.append(_fmt(row.get("seconds"), "6.1f"))
+    marks = (" *best" if best else "") + (" (default)" if default else "")
+    return " ".join(cells) + marks + (f"  {row['error']}" if row.get("error") else "")
 
 
 def format_table(doc: dict) -> str:
-    rows = doc["rows"]
-    parse = "  parse" if any("abc_parse_rate" in r for r in rows) else ""
-    head = f"{'temp':>5} {'top-p':>5} {'overlap':>7} {'KL':>6} {'C2ST':>6} {'distinct':>9} {'spread':>6}{parse} {'sec':>6}"
-    d, best = doc["default"], doc.get("best")
+    rows, d, best = doc["rows"], doc["default"], doc.get("best")
+    parse = " parse" if any("abc_parse_rate" in r for r in rows) else ""
+    head = (f"{'temp':>5} {'top-p':>5} {'overlap':>7} {'KL':>6} {'C2ST':>6} {'distinct':>9} {'spread':>6}"
+            f"{parse} {'sec':>6}")
     lines = [f"{doc['model']}: {len(rows)} settings × {doc['n_samples']} samples (seeds {doc['seeds'][0]}–"
              f"{doc['seeds'][1]}), {doc['seconds']:.0f} s", head, "-" * len(head)]
-    lines += [format_row(r, best=r == best, default=(r["temperature"] == d["temperature"] and r["top_p"] == d["top_p"]))
-              for r in rows]
+    for r in rows:
+        is_default = r["temperature"] == d["temperature"] and r["top_p"] == d["top_p"]
+        lines.append(format_row(r, best=r == best, default=is_default))
     c = doc.get("real_vs_train")
     if c:
-        lines.append(f"real: train vs test   overlap {_fmt(c['overlap_mean'], '.3f')}  C2ST {_fmt(c['c2st_accuracy'], '.3f')}"
-                     "  (the ceiling)")
-    lines.append(f"best: temperature {best['temperature']:g}" + (f", top-p {best['top_p']:g}" if best.get("top_p") else "")
-                 if best else "best: none (no setting passed the rule's floors)")
+        lines.append(f"real: train vs test   overlap {_fmt(c['overlap_mean'], '.3f')}  "
+                     f"C2ST {_fmt(c['c2st_accuracy'], '.3f')}  (the ceiling)")
+    if best:
+        lines.append(f"best: temperature {best['temperature']:g}"
+                     + (f", top-p {best['top_p']:g}" if best.get("top_p") is not None else ""))
+    else:
+        lines.append("best: none (no setting passed the rule's floors)")
     return "\n".join(lines)
 
 

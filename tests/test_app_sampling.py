@@ -1,4 +1,4 @@
-"""The Sampling page (sweep tables → curves, a clip at a swept point) and Generate's recommended setting, with AppTest."""
+"""AppTest: the Sampling page (sweep tables → curves, a clip at a swept point) and Generate's recommended setting."""
 
 import json
 import shutil
@@ -32,7 +32,8 @@ def _rows(peak: float, *, parse: bool = False) -> list[dict]:
     rows = []
     for t in TEMPS:
         row = {"temperature": t, "top_p": None, "top_k": None, "n_samples": 4, "compared_samples": 4,
-               "overlap_mean": round(0.9 - abs(t - peak), 3), "kl_mean": 0.1, "c2st_accuracy": round(0.6 + abs(t - peak), 3),
+               "overlap_mean": round(0.9 - abs(t - peak), 3), "kl_mean": 0.1,
+               "c2st_accuracy": round(0.6 + abs(t - peak), 3),
                "distinct_samples": 4, "mean_pairwise_roll_distance": round(0.8 + t / 10, 3),
                "real_mean_pairwise_roll_distance": 0.91, "seconds": 1.0}
         if parse:

@@ -90,7 +90,7 @@ def sampling_controls(card: Card) -> Request:
 def _use_recommended(rec: Recommended) -> None:
     """The button's callback: runs before the page, so the sliders are drawn with the new values."""
     lo, hi = TEMPERATURE_RANGE
-    st.session_state["temperature"] = min(max(round(round(rec.temperature / 0.05) * 0.05, 2), lo), hi)  # on the slider's steps
+    st.session_state["temperature"] = min(max(round(round(rec.temperature / 0.05) * 0.05, 2), lo), hi)  # its steps
     if rec.top_p is not None:
         st.session_state["top_p"] = min(max(round(round(rec.top_p / 0.05) * 0.05, 2), 0.05), 1.0)
 

@@ -112,7 +112,8 @@ def sweep_figure(tables: dict[str, dict], metric: Metric) -> tuple[go.Figure, li
             fig.add_trace(go.Scatter(
                 x=xs, y=ys, name=line_name(doc, top_p, len(per_line)), mode="lines+markers",
                 customdata=[[doc["model"], top_p]] * len(xs),
-                marker=dict(size=[13 if b else 7 for b in is_best], symbol=["star" if b else "circle" for b in is_best]),
+                marker=dict(size=[13 if b else 7 for b in is_best],
+                            symbol=["star" if b else "circle" for b in is_best]),
                 hovertemplate=f"{metric.y_title} %{{y:.3f}} at temperature %{{x:g}}<extra>%{{fullData.name}}</extra>"))
             traces.append(Point(doc["model"], xs[0], top_p))
     real = {}  # one dotted line per corpus (each model is compared with its own corpus's pieces)
@@ -209,7 +210,8 @@ def point_controls(tables: dict[str, dict]) -> tuple[Point, int, bool]:
                     key=lambda p: (p is None, p or 0))
     top_p = top_ps[0] if top_ps else None
     if len(top_ps) > 1:
-        top_p = st.selectbox("Top-p", top_ps, key="sampling_point_top_p", format_func=lambda p: "off" if p is None else f"{p:g}")
+        top_p = st.selectbox("Top-p", top_ps, key="sampling_point_top_p",
+                             format_func=lambda p: "off" if p is None else f"{p:g}")
     return Point(model, float(temperature), top_p), int(seed), played
 
 
@@ -242,9 +244,10 @@ def show_clip(tables: dict[str, dict], made: PointClip) -> None:
     row = made.row
     where = f"temperature {made.point.temperature:g}" + (f", top-p {made.point.top_p:g}" if made.point.top_p else "")
     st.subheader(f"{doc.get('title') or made.point.model} at {where}, seed {made.request.seed}", anchor=False)
+    parsed = row.get("abc_parse_rate")
     st.caption(f"At this setting the sweep measured overlap {_num(row, 'overlap_mean')}, C2ST "
                f"{_num(row, 'c2st_accuracy')}, diversity {_num(row, 'mean_pairwise_roll_distance')}"
-               + (f", {row['abc_parse_rate']:.0%} of tunes parsed" if isinstance(row.get("abc_parse_rate"), float) else "")
+               + (f", {parsed:.0%} of tunes parsed" if isinstance(parsed, (int, float)) else "")
                + f" over {doc.get('n_samples', '?')} samples.")
     if not len(made.sequence):
         why = made.sequence.meta_dict().get("abc_error")
