@@ -21,6 +21,7 @@ with constant bitrate (schedule.trial_audio).
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import io
 import itertools
@@ -123,6 +124,30 @@ class RenderPool:
         for _ in self._threads:
             self._queue.put((_STOP, next(self._seq), None, None, None))
 
+    def close(self, timeout: float = 60.0) -> None:
+        """Drop the queued jobs, let the running ones finish (up to `timeout`), stop the workers. At exit:
+        a worker killed inside torch or FluidSynth while the interpreter shuts down aborts the whole process
+        ("terminate called without an active exception", exit 134), e.g. a test run whose last page started
+        background renders."""
+        dropped = []
+        with self._lock:
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                _, _, key, _, fut = item
+                if fut is not None and key not in self._started and self._jobs.get(key) is fut:
+                    self._jobs.pop(key, None)
+                    dropped.append(fut)
+            self._idle.notify_all()
+        for fut in dropped:
+            fut.cancel()
+        self.shutdown()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
     def _work(self) -> None:
         runtime.configure("sample")
         _in_worker.active = True
@@ -162,7 +187,13 @@ def pool() -> RenderPool:
     with _POOL_LOCK:
         if _POOL is None:
             _POOL = RenderPool(int(os.environ.get(WORKERS_ENV, "") or DEFAULT_WORKERS))
+            atexit.register(_close_at_exit)
         return _POOL
+
+
+def _close_at_exit() -> None:
+    if _POOL is not None:
+        _POOL.close()
 
 
 def reset_pool(workers: int | None = None) -> RenderPool:
@@ -171,6 +202,8 @@ def reset_pool(workers: int | None = None) -> RenderPool:
     with _POOL_LOCK:
         if _POOL is not None:
             _POOL.shutdown()
+        else:
+            atexit.register(_close_at_exit)
         _POOL = RenderPool(workers or int(os.environ.get(WORKERS_ENV, "") or DEFAULT_WORKERS))
         return _POOL
 

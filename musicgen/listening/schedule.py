@@ -112,10 +112,12 @@ def prepare_trial(store: VoteStore, study_id: str, participant_id: str, *, sound
 
 
 def submit_vote(store: VoteStore, token: str, answer: str, *, comment: str | None = None,
-                response_seconds: float | None = None) -> Vote:
-    """Store the vote (once: a repeat returns the stored vote with duplicate=True). The returned Vote
-    reveals the trial (systems, seeds, sides) and may be shown once it is stored."""
-    return store.record_vote(token, answer, comment=comment, response_seconds=response_seconds)
+                response_seconds: float | None = None, listen_seconds: list[float] | None = None) -> Vote:
+    """Store the vote (once: a repeat returns the stored vote with duplicate=True), with the seconds each
+    clip was played (as the page measured them). The returned Vote reveals the trial (systems, seeds,
+    sides) and may be shown once it is stored."""
+    return store.record_vote(token, answer, comment=comment, response_seconds=response_seconds,
+                             listen_seconds=listen_seconds)
 
 
 def reveal(store: VoteStore, token: str) -> Vote:

@@ -68,6 +68,7 @@ votes = Table("votes", metadata,
               Column("correct", Boolean),  # identify: whether person/machine was right
               Column("comment", Text),
               Column("response_seconds", Float),
+              Column("listen_seconds", JSON),  # seconds each clip was actually played before the vote (A first)
               Column("served_at", DateTime(timezone=True), nullable=False),
               Column("voted_at", DateTime(timezone=True), nullable=False))
 
@@ -137,6 +138,7 @@ class Vote(TrialRecord):
     correct: bool | None = None
     comment: str | None = None
     response_seconds: float | None = None
+    listen_seconds: list | None = None
     voted_at: datetime | None = None
     duplicate: bool = False
 

@@ -217,7 +217,7 @@ def identification(votes: list[Vote], *, confidence: float = 0.95) -> Identifica
 
 CSV_COLUMNS = ("id", "study_id", "participant_id", "number", "kind", "token", "system_a", "seed_a", "settings_a",
                "system_b", "seed_b", "settings_b", "soundfont", "sample_rate", "answer", "winner", "correct",
-               "comment", "response_seconds", "served_at", "voted_at")
+               "comment", "response_seconds", "listen_seconds", "served_at", "voted_at")
 
 
 def votes_csv(votes: list[Vote]) -> str:
@@ -229,7 +229,7 @@ def votes_csv(votes: list[Vote]) -> str:
         row = []
         for c in CSV_COLUMNS:
             value = getattr(v, c)
-            if isinstance(value, dict):
+            if isinstance(value, (dict, list)):
                 value = json.dumps(value, sort_keys=True)
             elif hasattr(value, "isoformat"):
                 value = value.isoformat()

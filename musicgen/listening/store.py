@@ -21,7 +21,7 @@ from dataclasses import fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, insert, select, update
+from sqlalchemy import create_engine, event, func, insert, inspect, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -103,6 +103,7 @@ class VoteStore:
             try:
                 with self._write() as conn:
                     metadata.create_all(conn)
+                    _add_missing_columns(conn)
                     if conn.execute(select(meta.c.key).where(meta.c.key == "side_secret")).first() is None:
                         conn.execute(insert(meta).values(key="side_secret", value=secrets.token_hex(32)))
                 return
@@ -211,7 +212,7 @@ class VoteStore:
 
     # ---- votes --------------------------------------------------------------------------------
     def record_vote(self, token: str, answer: str, *, comment: str | None = None,
-                    response_seconds: float | None = None) -> Vote:
+                    response_seconds: float | None = None, listen_seconds: list[float] | None = None) -> Vote:
         """Store the vote for a served trial, once. `answer`: A, B or none (pair); person or machine
         (identify). A second submit for the same token returns the stored vote with duplicate=True."""
         existing = self.get_vote(token)
@@ -232,7 +233,8 @@ class VoteStore:
             winner, correct = None, (answer == "person") == (trial.system_a == REAL)
         values = {f.name: getattr(trial, f.name) for f in fields(TrialRecord) if f.name != "token"}
         values.update(trial_token=token, answer=answer, winner=winner, correct=correct, comment=comment,
-                      response_seconds=float(response_seconds), voted_at=voted_at)
+                      response_seconds=float(response_seconds), voted_at=voted_at,
+                      listen_seconds=None if listen_seconds is None else [round(float(s), 2) for s in listen_seconds])
         try:
             with self._write() as conn:
                 conn.execute(insert(votes).values(**values))
@@ -355,6 +357,20 @@ class _WriteTx:
                 self.tx.rollback()
         finally:
             self.conn.close()
+
+
+# Columns added after a table was first created (create_all makes missing tables, never missing columns).
+_LATER_COLUMNS = {"votes": {"listen_seconds": "JSON"}}
+
+
+def _add_missing_columns(conn) -> None:
+    """Bring a store made by an older version up to date, in place (votes it holds keep NULL there)."""
+    inspector = inspect(conn)
+    for table, columns in _LATER_COLUMNS.items():
+        have = {c["name"] for c in inspector.get_columns(table)}
+        for name, sql_type in columns.items():
+            if name not in have:
+                conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}")
 
 
 def _now() -> datetime:

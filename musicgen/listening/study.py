@@ -22,6 +22,8 @@ the seed picks the file). Example (see studies/example.toml)::
     temperature = 1.0
     primer = "none"
 
+    min_listen_seconds = 5   # each clip must play this long before the answer opens (0: off)
+
     [clip.overrides.A-lstm]   # optional per-system sampling settings
     temperature = 0.9
 """
@@ -45,7 +47,9 @@ KINDS = ("pair", "identify")
 MAX_TRIALS = 200
 MAX_CLIP_SECONDS = 120.0
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
-_TOP_KEYS = {"id", "kind", "title", "systems", "trials_per_participant", "question", "consent", "corpus", "clip"}
+_TOP_KEYS = {"id", "kind", "title", "systems", "trials_per_participant", "question", "consent", "corpus", "clip",
+             "min_listen_seconds"}
+MIN_LISTEN_SECONDS = 5.0  # Music Arena's rule: each clip played this long before an answer counts
 _CLIP_KEYS = {"seconds", "temperature", "top_k", "top_p", "primer", "overrides"}
 _OVERRIDE_KEYS = {"temperature", "top_k", "top_p"}
 DEFAULT_QUESTIONS = {"pair": "Which clip is more musical?", "identify": "Was this composed by a person or a machine?"}
@@ -90,6 +94,7 @@ class StudySpec:
     consent: str = ""
     corpus: str | None = None  # corpus of the `real` pieces; None: the corpus the models were trained on
     clip: ClipSettings = field(default_factory=ClipSettings)
+    min_listen_seconds: float = MIN_LISTEN_SECONDS  # each clip played this long before the answer opens; 0: off
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -129,8 +134,12 @@ class StudySpec:
         if corpus is not None and (not isinstance(corpus, str) or not corpus.strip()):
             raise StudyError(f"corpus: {corpus!r} must be a corpus name such as 'bach-chorales'")
         clip = _clip(data.get("clip", {}), systems)
+        # default: 5 s, or the whole clip when clips are shorter
+        listen = _number(data.get("min_listen_seconds", min(MIN_LISTEN_SECONDS, clip.seconds)), "min_listen_seconds",
+                         0.0, clip.seconds)
         return cls(id=sid, systems=systems, kind=kind, title=texts["title"].strip(), trials_per_participant=trials,
-                   question=question, consent=texts["consent"].strip(), corpus=corpus, clip=clip)
+                   question=question, consent=texts["consent"].strip(), corpus=corpus, clip=clip,
+                   min_listen_seconds=listen)
 
     def to_dict(self) -> dict:
         """Plain data (JSON/TOML-able); `StudySpec.from_dict(spec.to_dict()) == spec`."""

@@ -16,6 +16,7 @@ import streamlit as st
 
 from musicgen import listening as L
 from musicgen.listening.schema import MAX_COMMENT
+from musicgen.ui.playhead import listen_players
 from musicgen.ui.resources import open_vote_store
 
 log = logging.getLogger("musicgen.ui.listening")
@@ -99,13 +100,14 @@ def prepare(store: L.VoteStore, study_id: str, pid: str):
         return PREPARE_FAILED
 
 
-def vote(store: L.VoteStore, token: str, answer: str, comment: str = "") -> bool:
+def vote(store: L.VoteStore, token: str, answer: str, comment: str = "", listen_seconds: list[float] | None = None
+         ) -> bool:
     """Store the vote once (a second click or a rerun is a no-op); False after a generic error."""
     done = st.session_state.setdefault(VOTED_KEY, set())
     if token in done:
         return True
     try:
-        L.submit_vote(store, token, answer, comment=comment or None)
+        L.submit_vote(store, token, answer, comment=comment or None, listen_seconds=listen_seconds)
     except Exception:  # noqa: BLE001
         log.exception("could not store a vote")
         st.error(VOTE_ERROR, icon=":material/error:")
@@ -131,26 +133,30 @@ def consent(spec: L.StudySpec, *, resumed: bool = False) -> bool:
     return False
 
 
-def show_trial(store: L.VoteStore, trial: L.BlindTrial) -> None:
-    """Progress, the clip players (labelled only A/B), the answer form; a stored vote reruns the page."""
+def show_trial(store: L.VoteStore, trial: L.BlindTrial, min_seconds: float = 0.0) -> None:
+    """Progress, the clip players (labelled only A/B), the answer form, open once every clip has played for
+    `min_seconds`; a stored vote (with those play times) reruns the page."""
     n = trial.number
     st.progress((n - 1) / trial.total, text=f"Trial {n} of {trial.total}")
     st.subheader(trial.question, anchor=False)
-    for col, label, clip in zip(st.columns(len(trial.labels)), trial.labels, trial.audio):
-        with col:
-            st.markdown(f"**{CLIP_LABELS.get(label, label)}**")
-            st.audio(clip, format=trial.mime)
+    labels = [CLIP_LABELS.get(label, label) for label in trial.labels]
+    played = listen_players(list(trial.audio), trial.mime, labels, min_seconds=min_seconds, trial=n)
+    ready = all(s >= min_seconds for s in played)
     with st.form(f"trial{n}"):
         answer = st.radio("Your answer", trial.answers, index=None, horizontal=True, key=f"answer{n}",
                           format_func=lambda a: ANSWER_LABELS.get(a, a))
         comment = st.text_area("Comment (optional)", key=f"comment{n}", max_chars=MAX_COMMENT,
                                placeholder="Anything you noticed")
-        sent = st.form_submit_button("Submit and continue", type="primary", icon=":material/arrow_forward:")
+        sent = st.form_submit_button("Submit and continue", type="primary", icon=":material/arrow_forward:",
+                                     disabled=not ready)
+    if not ready:
+        what = "each clip" if len(labels) > 1 else "the clip"
+        st.caption(f"Listen to {what} for at least {min_seconds:g} s; then you can answer.")
     if not sent:
         return
     if answer is None:
         st.warning("Choose an answer first.", icon=":material/touch_app:")
-    elif vote(store, trial.token, answer, comment):
+    elif vote(store, trial.token, answer, comment, played):
         st.rerun()
 
 
@@ -207,4 +213,4 @@ def run_study(store: L.VoteStore, spec: L.StudySpec) -> None:
     if trial is None:
         show_summary(store, spec, pid)
     else:
-        show_trial(store, trial)
+        show_trial(store, trial, spec.min_listen_seconds)

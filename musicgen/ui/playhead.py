@@ -59,7 +59,7 @@ def roll_svg(notes: NoteSequence, *, primer_notes: int = 0) -> tuple[str, str, f
         rects.append(f'<rect class="note" x="{_num(n.start)}" y="{high - n.pitch}" width="{_num(n.end - n.start)}" '
                      f'height="1" fill="{color}" fill-opacity="{_num(0.35 + 0.65 * n.velocity / 127)}" '
                      f'data-pitch="{n.pitch}"/>')
-    svg = (f'<svg id="roll" viewBox="0 0 {_num(seconds)} {rows}" preserveAspectRatio="none" '
+    svg = (f'<svg id="roll" class="roll" viewBox="0 0 {_num(seconds)} {rows}" preserveAspectRatio="none" '
            f'data-rows="{rows}" aria-hidden="true">{lines}{"".join(rects)}</svg>')
     labels = "".join(f'<span style="top:{_num(100 * (high - p + 0.5) / rows)}%">{note_name(p)}</span>'
                      for p in range(low, high + 1) if p % 12 == 0)
@@ -83,15 +83,15 @@ svg line.c { stroke: #d0d5db; stroke-width: 1; vector-effect: non-scaling-stroke
             background: %(line)s; pointer-events: none; }
 """
 
-# Why a script at all: Streamlit reruns Python on events, far too slowly to move a line 60 times a second,
-# so the line follows `audio.currentTime` in the browser (requestAnimationFrame while playing, and on
-# seeks/pauses otherwise), and a click seeks the audio directly, without a round trip to the server.
-_JS = """
-(() => {
-  const audio = document.getElementById("audio");
-  const surface = document.getElementById("surface");
-  const head = document.getElementById("playhead");
-  const roll = document.getElementById("roll");
+# One driver for every player on every page (Generate's roll, the blind listening test's clips): it finds its
+# parts inside `root` (the iframe's document, or one clip's box in the listening component), so the line and
+# the seeking behave the same everywhere, and it calls `onPlayed(seconds)` with the seconds actually heard.
+_FOLLOW_JS = """
+const follow = (root, onPlayed) => {
+  const audio = root.querySelector("audio");
+  const surface = root.querySelector(".surface");
+  const head = root.querySelector(".head");
+  const roll = root.querySelector("svg.roll");
   // the time axis in seconds: the notes' length, stretched to the audio's once known (its release tail)
   let span = parseFloat(surface.dataset.seconds) || 0;
   const fit = () => {
@@ -106,11 +106,22 @@ _JS = """
     head.style.left = (100 * f) + "%";
     surface.setAttribute("aria-valuenow", audio.currentTime.toFixed(1));
   };
+  // seconds heard: the sum of small forward steps of currentTime while playing (a seek is not listening)
+  let heard = 0, last = null;
+  const count = () => {
+    const now = audio.currentTime;
+    if (!audio.paused && last !== null && now > last && now - last < 1.5) heard += now - last;
+    last = now;
+    if (onPlayed) onPlayed(heard, false);
+  };
   let frame = 0;
   const tick = () => { draw(); frame = audio.paused ? 0 : requestAnimationFrame(tick); };
-  audio.addEventListener("play", () => { if (!frame) frame = requestAnimationFrame(tick); });
+  audio.addEventListener("play", () => { last = audio.currentTime; if (!frame) frame = requestAnimationFrame(tick); });
   for (const e of ["loadedmetadata", "durationchange"]) audio.addEventListener(e, fit);
   for (const e of ["seeked", "timeupdate", "pause", "ended"]) audio.addEventListener(e, draw);
+  audio.addEventListener("timeupdate", count);
+  audio.addEventListener("seeking", () => { last = null; });
+  for (const e of ["pause", "ended"]) audio.addEventListener(e, () => { count(); if (onPlayed) onPlayed(heard, true); });
   const seek = (t) => { if (span > 0) { audio.currentTime = Math.min(Math.max(t, 0), span); draw(); } };
   surface.addEventListener("click", (e) => {
     const box = (roll || surface).getBoundingClientRect();
@@ -122,8 +133,13 @@ _JS = """
     if (e.key === "Home") { e.preventDefault(); seek(0); }
   });
   fit();
-})();
+};
 """
+
+# Why a script at all: Streamlit reruns Python on events, far too slowly to move a line 60 times a second,
+# so the line follows `audio.currentTime` in the browser (requestAnimationFrame while playing, and on
+# seeks/pauses otherwise), and a click seeks the audio directly, without a round trip to the server.
+_JS = _FOLLOW_JS + "follow(document, null);\n"
 
 
 def playhead_html(audio: bytes, mime: str = "audio/ogg", *, notes: NoteSequence | None = None,
@@ -138,10 +154,10 @@ def playhead_html(audio: bytes, mime: str = "audio/ogg", *, notes: NoteSequence 
         body = (f'<div class="roll"><div class="keys" aria-hidden="true">{labels}</div>'
                 f'<div class="surface" id="surface" data-seconds="{_num(seconds)}" tabindex="0" role="slider" '
                 f'aria-label="Playback position: click the roll to play from there" aria-valuemin="0" '
-                f'aria-valuemax="{_num(seconds)}" aria-valuenow="0">{svg}<div id="playhead"></div></div></div>')
+                f'aria-valuemax="{_num(seconds)}" aria-valuenow="0">{svg}<div id="playhead" class="head"></div></div></div>')
     else:
         body = ('<div class="surface track" id="surface" data-seconds="0" tabindex="0" role="slider" '
-                'aria-label="Playback position" aria-valuemin="0" aria-valuenow="0"><div id="playhead"></div></div>')
+                'aria-label="Playback position" aria-valuemin="0" aria-valuenow="0"><div id="playhead" class="head"></div></div>')
     return (f'<!doctype html><html><head><meta charset="utf-8"><style>{css}</style></head><body>'
             f'<audio id="audio" controls preload="auto" src="{html.escape(src, quote=True)}"></audio>'
             f'{body}<script>{_JS}</script></body></html>')
@@ -155,3 +171,79 @@ def playhead(audio: bytes, mime: str = "audio/ogg", *, notes: NoteSequence | Non
     st.iframe(playhead_html(audio, mime, notes=notes, primer_notes=primer_notes, roll_height=roll_height),
               height=component_height(roll=notes is not None, roll_height=roll_height),
               alt=ROLL_TITLE if notes is not None else PLAYER_TITLE)
+
+
+# ---- the blind listening test's players (a bidirectional component) -------------------------------------
+# The same driver (`follow`) on each clip, plus what the listening test needs back in Python: the seconds each
+# clip has actually been played. Only labels ("A", "B") and the audio go in, as data; nothing names a clip.
+_LISTEN_CSS = """
+.mg-listen { display: flex; flex-wrap: wrap; gap: 1rem 2rem; }
+.mg-listen .clip { flex: 1 1 260px; min-width: 0; }
+.mg-listen .label { font-weight: 600; margin-bottom: .25rem; }
+.mg-listen audio { display: block; width: 100%; height: 40px; }
+.mg-listen .surface { position: relative; height: 12px; margin-top: 8px; background: #e6e9ef; border-radius: 6px;
+                      cursor: pointer; touch-action: manipulation; }
+.mg-listen .head { position: absolute; top: 0; bottom: 0; left: 0; width: 2px; margin-left: -1px;
+                   background: #1f6feb; pointer-events: none; }
+.mg-listen .heard { font-size: .85rem; color: #555; margin-top: .3rem; }
+.mg-listen .heard.done { color: #1a7f37; }
+"""
+_LISTEN_JS = "export default function(component) {\n" + _FOLLOW_JS + """
+  const { data, parentElement, setStateValue } = component;
+  const need = data.min_seconds;
+  let box = parentElement.querySelector(".mg-listen");
+  if (box && box.dataset.trial === String(data.trial)) return;  // a rerun of the same trial: keep playing
+  if (box) box.remove();
+  box = document.createElement("div");
+  box.className = "mg-listen";
+  box.dataset.trial = String(data.trial);
+  parentElement.appendChild(box);
+  const played = data.clips.map(() => 0);
+  const reported = data.clips.map(() => 0);
+  data.clips.forEach((clip, i) => {
+    const part = document.createElement("div");
+    part.className = "clip";
+    part.innerHTML = `<div class="label"></div><audio controls preload="auto"></audio>` +
+      `<div class="surface" data-seconds="0" tabindex="0" role="slider" aria-label="Playback position">` +
+      `<div class="head"></div></div><div class="heard" aria-live="polite"></div>`;
+    part.querySelector(".label").textContent = clip.label;
+    part.querySelector("audio").src = clip.src;
+    const heard = part.querySelector(".heard");
+    const show = () => {
+      const done = played[i] >= need;
+      heard.classList.toggle("done", done);
+      heard.textContent = need <= 0 ? "" : done ? "Listened" : `Listen for at least ${need} s (${Math.floor(played[i])} s so far)`;
+    };
+    show();
+    box.appendChild(part);
+    follow(part, (seconds, stopped) => {
+      played[i] = seconds;
+      show();
+      // tell Python only when it matters (the answer may open, or playback stopped): each report is a rerun
+      const crossed = reported[i] < need && seconds >= need;
+      if (crossed || (stopped && seconds - reported[i] >= 0.5)) {
+        reported[i] = seconds;
+        setStateValue("played", played.map((s) => Math.round(s * 10) / 10));
+      }
+    });
+  });
+}
+"""
+_listen_component = None
+
+
+def listen_players(clips: list[bytes], mime: str, labels: list[str], *, min_seconds: float, trial: int) -> list[float]:
+    """The clips' players side by side, each with its progress line; returns the seconds each has been played
+    (from the browser; 0 until it reports). The page opens the answer once every clip reaches `min_seconds`."""
+    global _listen_component
+    if _listen_component is None:  # registered once per process, on first use (it needs a running app)
+        _listen_component = st.components.v2.component(
+            "musicgen.listen_players", css=_LISTEN_CSS, js=_LISTEN_JS, isolate_styles=False)
+    srcs = [f"data:{mime};base64,{base64.b64encode(c).decode('ascii')}" for c in clips]
+    result = _listen_component(
+        key=f"listen_players_{trial}", on_played_change=lambda: None,
+        data={"trial": trial, "min_seconds": min_seconds,
+              "clips": [{"label": label, "src": src} for label, src in zip(labels, srcs)]},
+        default={"played": [0.0] * len(clips)})
+    played = getattr(result, "played", None) or [0.0] * len(clips)
+    return [float(s) for s in played]

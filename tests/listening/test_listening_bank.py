@@ -135,3 +135,16 @@ def test_the_pool_never_runs_more_than_its_budget():
     gate.set()
     assert blocker.result(5) and a.result(5) is b.result(5)
     pool.shutdown()
+
+
+def test_closing_the_pool_drops_queued_renders_and_waits_for_the_running_one():
+    # At exit the pool is closed this way: a worker killed mid-render aborted a test run with exit 134.
+    pool = bank.RenderPool(1)
+    started, release = threading.Event(), threading.Event()
+    running = pool.submit("running", lambda: (started.set(), release.wait(5), "done")[2])
+    queued = pool.submit("queued", lambda: "never")
+    assert started.wait(5)
+    threading.Timer(0.3, release.set).start()
+    pool.close(timeout=5)
+    assert running.result(timeout=0) == "done" and queued.cancelled()
+    assert not any(t.is_alive() for t in pool._threads) and pool.pending() == 0

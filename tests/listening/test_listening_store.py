@@ -174,3 +174,19 @@ def test_a_vote_survives_its_process_dying_right_after(store, db_url):
     child.join(timeout=60)
     assert child.exitcode == 9
     assert store.get_vote(token).answer == "B"
+
+
+def test_a_store_from_before_listen_seconds_gains_the_column_and_keeps_its_votes(db_url):
+    old = VoteStore(db_url)
+    old.save_study(PAIR)
+    first = old.insert_trial(make_trial())
+    old.record_vote(first.token, "A")
+    with old.engine.begin() as conn:  # as a store made before the column existed
+        conn.execute(text("ALTER TABLE votes DROP COLUMN listen_seconds"))
+    old.close()
+    store = VoteStore(db_url)  # opening it adds the column in place
+    assert store.get_vote(first.token).listen_seconds is None and store.vote_count() == 1
+    second = store.insert_trial(make_trial(participant="p2"))
+    assert store.record_vote(second.token, "B", listen_seconds=[5.04, 7.5]).listen_seconds == [5.04, 7.5]
+    assert '"[5.04, 7.5]"' in votes_csv(store.votes("pairs"))
+    store.close()
