@@ -97,6 +97,8 @@ def _new_study_form(store: L.VoteStore) -> None:
         corpus = st.selectbox("Real pieces from", [None, *corpora],
                               format_func=lambda c: c or "the corpus the models were trained on")
         seconds = st.slider("Clip length (seconds)", 5, 60, 20)
+        listen = st.slider("Each clip must play at least (seconds) before the answer opens", 0, 30, 5,
+                           help="0 turns it off. The seconds each clip was actually played are stored with the vote.")
         temperature = st.slider("Temperature", *TEMPERATURE_RANGE, 1.0, step=0.05)
         trials = st.number_input("Trials per participant", 1, 200, 10)
         question = st.text_input("Question (empty: the default for the kind)",
@@ -107,7 +109,8 @@ def _new_study_form(store: L.VoteStore) -> None:
     if sent:
         data = {"id": sid.strip(), "kind": kind, "title": title, "systems": [*models] + ([L.REAL] if real else []),
                 "trials_per_participant": int(trials), "question": question, "consent": consent,
-                "clip": {"seconds": float(seconds), "temperature": float(temperature)}}
+                "clip": {"seconds": float(seconds), "temperature": float(temperature)},
+                "min_listen_seconds": float(min(listen, seconds))}
         if real and corpus:
             data["corpus"] = corpus
         spec = attempt("set up the study", L.StudySpec.from_dict, data)
