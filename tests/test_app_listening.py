@@ -272,6 +272,27 @@ def test_results_need_the_right_password_then_show_everything(store, monkeypatch
     assert download.proto.label.startswith("Download every vote")
 
 
+def test_results_lock_out_a_guesser(store, monkeypatch):
+    # An audit typed 15 wrong passwords in 28 s and was then let in: guessing now locks the gate a while.
+    from musicgen.ui import results
+
+    now = [1000.0]
+    monkeypatch.setattr(results, "LOCKOUT", results.PasswordLockout(tries=5, lock=60, clock=lambda: now[0]))
+    monkeypatch.setenv("MUSICGEN_RESULTS_PASSWORD", "secret")
+    make_study(store)
+    at = AppTest.from_file(RESULTS, default_timeout=TIMEOUT).run()
+    for guess in range(5):
+        at.text_input(key="results_password_input").set_value(f"guess{guess}")
+        button(at, "Open the results").click().run()
+        assert "not the password" in texts(at.error)
+    at.text_input(key="results_password_input").set_value("secret")
+    button(at, "Open the results").click().run()
+    assert "Too many wrong passwords. Try again in 60 s." in texts(at.error) and not at.selectbox
+    now[0] += 61
+    button(at, "Open the results").click().run()
+    assert not at.error and at.selectbox(key="results_study").value == "s"
+
+
 def test_results_password_from_secrets(store):
     at = AppTest.from_file(RESULTS, default_timeout=TIMEOUT)
     at.secrets["results_password"] = "from-secrets"

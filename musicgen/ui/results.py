@@ -9,6 +9,8 @@ from __future__ import annotations
 import hmac
 import os
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -52,6 +54,32 @@ def results_password() -> str | None:
     return str(secret) if secret else (os.environ.get(PASSWORD_ENV) or None)
 
 
+class PasswordLockout:
+    """Process-wide guard against guessing: after `tries` wrong passwords within `window` seconds, every
+    attempt (the right one too) is refused until `lock` seconds after the last wrong one. Process-wide, not
+    per browser: a guesser can open new sessions or addresses at will, an organiser just waits a minute."""
+
+    def __init__(self, tries: int = 5, window: float = 600.0, lock: float = 60.0, clock=time.monotonic):
+        self.tries, self.window, self.lock, self.clock = tries, window, lock, clock
+        self._failures: list[float] = []
+        self._guard = threading.Lock()
+
+    def seconds_left(self) -> float:
+        with self._guard:
+            now = self.clock()
+            self._failures = [f for f in self._failures if now - f < self.window]
+            if len(self._failures) < self.tries:
+                return 0.0
+            return max(0.0, self._failures[-1] + self.lock - now)
+
+    def failed(self) -> None:
+        with self._guard:
+            self._failures.append(self.clock())
+
+
+LOCKOUT = PasswordLockout()
+
+
 def password_gate() -> bool:
     """True once this session has typed the password; otherwise shows the form (or how to set one)."""
     password = results_password()
@@ -64,9 +92,14 @@ def password_gate() -> bool:
         typed = st.text_input("Password", type="password", key="results_password_input")
         sent = st.form_submit_button("Open the results", type="primary", icon=":material/lock_open:")
     if sent:
+        wait = LOCKOUT.seconds_left()
+        if wait > 0:
+            st.error(f"Too many wrong passwords. Try again in {wait:.0f} s.", icon=":material/timer:")
+            return False
         if hmac.compare_digest(typed.encode(), password.encode()):
             st.session_state[UNLOCKED_KEY] = password
             st.rerun()
+        LOCKOUT.failed()
         st.error("That is not the password.", icon=":material/lock:")
     return False
 
