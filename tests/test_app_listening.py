@@ -96,7 +96,7 @@ def open_trial(store, study_id: str, pid: str) -> L.TrialRecord:
 
 # ---- Listening test ----------------------------------------------------------------------------------
 def test_participant_completes_a_two_trial_study(store):
-    make_study(store)
+    make_study(store, reveal="own")
     at = AppTest.from_file(LISTENING, default_timeout=TIMEOUT)
     at.query_params["study"] = "s"
     at.run()
@@ -161,6 +161,44 @@ def test_a_participant_resumes_from_the_link_and_cannot_vote_twice(store):
     pid = fresh.session_state["listening_pid_s"]
     assert pid != "not a valid id!" and fresh.query_params["pid"] in (pid, [pid])
     assert open_trial(store, "s", pid).number == 1
+
+
+def _finish(store, study_id: str, answers: list[str]) -> AppTest:
+    at = AppTest.from_file(LISTENING, default_timeout=TIMEOUT)
+    at.query_params["study"] = study_id
+    at.run()
+    button(at, "I agree, start").click().run()
+    for number, answer in enumerate(answers, 1):
+        at.radio(key=f"answer{number}").set_value(answer)
+        button(at, "Submit and continue").click().run()
+    return at
+
+
+def test_the_reveal_follows_the_study_and_others_votes_wait_for_its_close(store):
+    make_study(store, "quiet", trials=1)  # research default: thanks, nothing else
+    at = _finish(store, "quiet", ["A"])
+    assert "Thank you" in texts(at.success) and not at.dataframe and "Markov chain" not in page_dump(at)
+
+    make_study(store, "open", trials=1, reveal="everyone")
+    _vote_through(store, "open", "earlier", ["A"])
+    at = _finish(store, "open", ["B"])
+    [table] = at.dataframe  # own answers only while the study is open: no one is swayed by the running result
+    assert "Markov chain" in table.value.to_string() and not any("Everyone" in c for c in table.value.columns)
+    store.close_study("open")
+    at.run()
+    [table] = at.dataframe
+    assert any("Everyone" in c for c in table.value.columns)
+
+
+def test_a_closed_study_serves_no_new_trials(store):
+    make_study(store, trials=1)
+    store.close_study("s")
+    at = AppTest.from_file(LISTENING, default_timeout=TIMEOUT)
+    at.query_params["study"] = "s"
+    at.run()
+    button(at, "I agree, start").click().run()
+    assert "This study has closed" in texts(at.info) and not players(at) and not at.exception
+    assert store.participant_trials("s", at.session_state["listening_pid_s"]) == []
 
 
 def test_a_vote_without_an_answer_is_refused(store):

@@ -34,6 +34,7 @@ from musicgen.listening.results import (
 from musicgen.listening.schedule import (
     BlindTrial,
     Progress,
+    StudyClosed,
     StudyExhausted,
     new_participant_id,
     prepare_trial,
@@ -74,6 +75,7 @@ __all__ = [
     "RankedSystem",
     "Sampling",
     "StudyError",
+    "StudyClosed",
     "StudyExhausted",
     "StudyResults",
     "StudySpec",

@@ -49,12 +49,15 @@ class ParticipantSummary:
     answered: int
 
 
-def participant_summary(store: VoteStore, study_id: str, participant_id: str) -> ParticipantSummary:
-    """The participant's own votes (revealed: only voted trials appear) next to everyone's."""
-    everyone = store.votes(study_id)
-    mine = [v for v in everyone if v.participant_id == participant_id]
-    pairs = {(r.a, r.b): r for r in stats.pair_results(everyone)}
-    ident = stats.identification(everyone)
+def participant_summary(store: VoteStore, study_id: str, participant_id: str, *, everyone: bool = True
+                        ) -> ParticipantSummary:
+    """The participant's own votes (revealed: only voted trials appear), next to everyone's when `everyone`
+    (otherwise `agreed_with` and `everyone_correct` stay None: other participants' votes are not used)."""
+    votes = store.votes(study_id)
+    mine = [v for v in votes if v.participant_id == participant_id]
+    others = votes if everyone else mine
+    pairs = {(r.a, r.b): r for r in stats.pair_results(others)}
+    ident = stats.identification(others)
     trials = []
     for v in mine:
         agreed = correct_rate = None
@@ -64,5 +67,7 @@ def participant_summary(store: VoteStore, study_id: str, participant_id: str) ->
             agreed = (r.wins_a if v.winner == r.a else r.wins_b) / decisive if decisive else None
         elif v.kind == "identify" and ident is not None:
             correct_rate = ident.by_system[v.system_a].rate
+        if not everyone:
+            agreed = correct_rate = None
         trials.append(AnsweredTrial(v, agreed, correct_rate))
     return ParticipantSummary(trials=trials, correct=sum(bool(v.correct) for v in mine), answered=len(mine))

@@ -84,6 +84,10 @@ def new_participant_id() -> str:
     return secrets.token_urlsafe(12)
 
 
+class StudyClosed(Exception):
+    """The organiser closed the study: no new trials (the page thanks the participant)."""
+
+
 def progress(store: VoteStore, study_id: str, participant_id: str) -> Progress:
     spec = store.get_study(study_id)
     answered = sum(voted for _, voted in store.participant_trials(study_id, participant_id))
@@ -138,6 +142,8 @@ def next_trial(store: VoteStore, study_id: str, participant_id: str, *, soundfon
             return record
     if len(history) >= spec.trials_per_participant:
         return None
+    if store.is_closed(study_id):
+        raise StudyClosed(f"study {study_id} is closed")
     earlier = [r for r, _ in history]
     number = len(history) + 1
     with _AUDIO_LOCK:

@@ -35,6 +35,9 @@ studies = Table("studies", metadata,
                 Column("id", String(64), primary_key=True),
                 Column("spec", JSON, nullable=False),
                 Column("created_at", DateTime(timezone=True), nullable=False))
+closed_studies = Table("closed_studies", metadata,  # the organiser closed it: no new trials, results final
+                       Column("study_id", String(64), ForeignKey("studies.id"), primary_key=True),
+                       Column("closed_at", DateTime(timezone=True), nullable=False))
 meta = Table("meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text, nullable=False))
 
 

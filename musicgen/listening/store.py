@@ -33,6 +33,7 @@ from musicgen.listening.schema import (
     TrialRecord,
     Vote,
     clip_bank,
+    closed_studies,
     live_rounds,
     meta,
     metadata,
@@ -160,6 +161,20 @@ class VoteStore:
     def study_ids(self) -> list[str]:
         with self.engine.connect() as conn:
             return list(conn.execute(select(studies.c.id).order_by(studies.c.id)).scalars())
+
+    def close_study(self, study_id: str) -> None:
+        """Close a study: no new trials are served (votes on trials already served still count)."""
+        self.get_study(study_id)  # KeyError for an unknown study
+        try:
+            with self._write() as conn:
+                conn.execute(insert(closed_studies).values(study_id=study_id, closed_at=_now()))
+        except IntegrityError:
+            pass  # closed already
+
+    def is_closed(self, study_id: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(closed_studies.c.study_id)
+                                .where(closed_studies.c.study_id == study_id)).first() is not None
 
     def side_secret(self) -> bytes:
         with self.engine.connect() as conn:

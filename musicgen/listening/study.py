@@ -23,6 +23,7 @@ the seed picks the file). Example (see studies/example.toml)::
     primer = "none"
 
     min_listen_seconds = 5   # each clip must play this long before the answer opens (0: off)
+    reveal = "none"          # after the last trial: none, own (what they heard), everyone (once closed)
 
     [clip.overrides.A-lstm]   # optional per-system sampling settings
     temperature = 0.9
@@ -48,7 +49,10 @@ MAX_TRIALS = 200
 MAX_CLIP_SECONDS = 120.0
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _TOP_KEYS = {"id", "kind", "title", "systems", "trials_per_participant", "question", "consent", "corpus", "clip",
-             "min_listen_seconds"}
+             "min_listen_seconds", "reveal"}
+# What a participant sees after the last trial: nothing but thanks (research studies: no one is swayed),
+# what they heard and chose, or that and everyone's votes (only once the organiser has closed the study).
+REVEALS = ("none", "own", "everyone")
 MIN_LISTEN_SECONDS = 5.0  # Music Arena's rule: each clip played this long before an answer counts
 _CLIP_KEYS = {"seconds", "temperature", "top_k", "top_p", "primer", "overrides"}
 _OVERRIDE_KEYS = {"temperature", "top_k", "top_p"}
@@ -95,6 +99,7 @@ class StudySpec:
     corpus: str | None = None  # corpus of the `real` pieces; None: the corpus the models were trained on
     clip: ClipSettings = field(default_factory=ClipSettings)
     min_listen_seconds: float = MIN_LISTEN_SECONDS  # each clip played this long before the answer opens; 0: off
+    reveal: str = "none"  # after the last trial: none | own | everyone (others' votes once the study is closed)
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -137,9 +142,12 @@ class StudySpec:
         # default: 5 s, or the whole clip when clips are shorter
         listen = _number(data.get("min_listen_seconds", min(MIN_LISTEN_SECONDS, clip.seconds)), "min_listen_seconds",
                          0.0, clip.seconds)
+        reveal = data.get("reveal", "none")
+        if reveal not in REVEALS:
+            raise StudyError(f"reveal: {reveal!r} must be one of {', '.join(REVEALS)}")
         return cls(id=sid, systems=systems, kind=kind, title=texts["title"].strip(), trials_per_participant=trials,
                    question=question, consent=texts["consent"].strip(), corpus=corpus, clip=clip,
-                   min_listen_seconds=listen)
+                   min_listen_seconds=listen, reveal=reveal)
 
     def to_dict(self) -> dict:
         """Plain data (JSON/TOML-able); `StudySpec.from_dict(spec.to_dict()) == spec`."""

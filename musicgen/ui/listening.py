@@ -94,6 +94,9 @@ def prepare(store: L.VoteStore, study_id: str, pid: str):
     except L.StudyExhausted:
         log.warning("study %s: participant %s ran out of unheard clips", study_id, pid)
         return None
+    except L.StudyClosed:
+        st.info("This study has closed. Thank you for your interest.", icon=":material/event_busy:")
+        return PREPARE_FAILED
     except Exception:  # noqa: BLE001 — the message may name a model: log it, show a generic one
         log.exception("could not prepare a trial of study %s", study_id)
         st.error(TRIAL_ERROR, icon=":material/error:")
@@ -161,40 +164,47 @@ def show_trial(store: L.VoteStore, trial: L.BlindTrial, min_seconds: float = 0.0
 
 
 def show_summary(store: L.VoteStore, spec: L.StudySpec, pid: str) -> None:
-    """After the last trial: what each clip was, the participant's answers and everyone's."""
+    """After the last trial, as the study's `reveal` says: thanks only; what each clip was and the
+    participant's answers; and (only once the study is closed, so no one is swayed) everyone's."""
+    if spec.reveal == "none":
+        st.success("Thank you, all your answers are saved.", icon=":material/celebration:")
+        return
     try:
-        summary = L.participant_summary(store, spec.id, pid)
+        everyone = spec.reveal == "everyone" and store.is_closed(spec.id)
+        summary = L.participant_summary(store, spec.id, pid, everyone=everyone)
     except Exception:  # noqa: BLE001
         log.exception("could not summarise study %s", spec.id)
         st.success("Thank you, all your answers are saved.")
         return
     st.success("Thank you, all your answers are saved. Here is what you heard.", icon=":material/celebration:")
-    st.dataframe(summary_rows(summary), hide_index=True, width="stretch")
+    st.dataframe(summary_rows(summary, everyone=everyone), hide_index=True, width="stretch")
     if spec.kind == "identify":
         st.metric("Your score", f"{summary.correct} of {summary.answered}")
-    st.caption("“Everyone” counts every participant's answers so far, yours included.")
+    if everyone:
+        st.caption("“Everyone” counts every participant's answers, yours included.")
 
 
 def _title(system: str | None) -> str:
     return L.describe_system(system)["title"] if system else ""
 
 
-def summary_rows(summary: L.ParticipantSummary) -> list[dict]:
+def summary_rows(summary: L.ParticipantSummary, *, everyone: bool = True) -> list[dict]:
     rows = []
     for t in summary.trials:
         v = t.vote
         if v.kind == "pair":
             a, b = _title(v.system_a), _title(v.system_b)
-            rows.append({"Trial": v.number, "A was": a, "B was": b,
-                         "You preferred": {"A": a, "B": b}.get(v.answer, "no preference"),
-                         "Everyone who chose between these two, same as you":
-                             "" if t.agreed_with is None else f"{t.agreed_with:.0%}"})
+            row = {"Trial": v.number, "A was": a, "B was": b,
+                   "You preferred": {"A": a, "B": b}.get(v.answer, "no preference")}
+            if everyone:
+                row["Everyone who chose between these two, same as you"] = (
+                    "" if t.agreed_with is None else f"{t.agreed_with:.0%}")
         else:
-            rows.append({"Trial": v.number, "The clip was": _title(v.system_a),
-                         "You said": ANSWER_LABELS.get(v.answer, v.answer).lower(),
-                         "Right?": "yes" if v.correct else "no",
-                         "Everyone right on this one": "" if t.everyone_correct is None
-                         else f"{t.everyone_correct:.0%}"})
+            row = {"Trial": v.number, "The clip was": _title(v.system_a),
+                   "You said": ANSWER_LABELS.get(v.answer, v.answer).lower(), "Right?": "yes" if v.correct else "no"}
+            if everyone:
+                row["Everyone right on this one"] = "" if t.everyone_correct is None else f"{t.everyone_correct:.0%}"
+        rows.append(row)
     return rows
 
 

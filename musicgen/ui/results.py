@@ -39,6 +39,8 @@ ADDED_KEY = "results_sample_set_added"
 SAVED_KEY = "results_study_saved"  # shown above the set-up panel, which closes once a study exists
 STUDIES_DIR = Path(__file__).resolve().parents[2] / "studies"
 PARTICIPANT_PAGE = "Listening_test"
+REVEAL_WORDS = {"none": "only thanks", "own": "what they heard and chose",
+                "everyone": "what they heard, and everyone's votes once the study is closed"}
 HOW_TO_SET = f"""No results password is set, so the results stay closed. Set one in either place and reload:
 
 * `.streamlit/secrets.toml` next to `app.py` (keep it out of git): `{SECRET_KEY} = "a long passphrase"`
@@ -137,13 +139,16 @@ def _new_study_form(store: L.VoteStore) -> None:
         question = st.text_input("Question (empty: the default for the kind)",
                                  placeholder=f"{DEFAULT_QUESTIONS['pair']} / {DEFAULT_QUESTIONS['identify']}")
         consent = st.text_area("Consent and instructions", DEFAULT_CONSENT, height=140)
+        reveal = st.radio("After the last trial, participants see", list(REVEAL_WORDS), horizontal=True,
+                          format_func=REVEAL_WORDS.get,
+                          help="Research studies: only thanks, so that no one is swayed by what others chose.")
         replace = st.checkbox("Replace a stored study with this id (only while it has no votes)")
         sent = st.form_submit_button("Save the study", type="primary")
     if sent:
         data = {"id": sid.strip(), "kind": kind, "title": title, "systems": [*models] + ([L.REAL] if real else []),
                 "trials_per_participant": int(trials), "question": question, "consent": consent,
                 "clip": {"seconds": float(seconds), "temperature": float(temperature)},
-                "min_listen_seconds": float(min(listen, seconds))}
+                "min_listen_seconds": float(min(listen, seconds)), "reveal": reveal}
         if real and corpus:
             data["corpus"] = corpus
         spec = attempt("set up the study", L.StudySpec.from_dict, data)
@@ -229,8 +234,24 @@ def pick_study(store: L.VoteStore) -> L.StudySpec | None:
     st.markdown("**Participant link:**")
     st.code(participant_link(spec.id), language=None)
     st.caption(f"{spec.kind} study of {', '.join(spec.systems)}; {spec.trials_per_participant} trials each, "
-               f"{spec.clip.seconds:g} s clips; question: “{spec.question}”")
+               f"{spec.clip.seconds:g} s clips; question: “{spec.question}”; after the last trial participants see "
+               f"{REVEAL_WORDS[spec.reveal]}")
+    _close_control(store, spec)
     return spec
+
+
+
+def _close_control(store: L.VoteStore, spec: L.StudySpec) -> None:
+    if attempt("read the study's state", store.is_closed, spec.id):
+        st.info("This study is closed: its link serves no new trials, and its results are final.",
+                icon=":material/event_busy:")
+        return
+    with st.popover("Close the study", icon=":material/event_busy:"):
+        st.markdown("No new trials are served after this (votes on trials already on screen still count). "
+                    "It cannot be reopened.")
+        if st.button("Close it now", type="primary", key=f"close_{spec.id}"):
+            if attempt("close the study", store.close_study, spec.id) is None and store.is_closed(spec.id):
+                st.rerun()
 
 
 # ---- statistics -----------------------------------------------------------------------------------

@@ -43,7 +43,8 @@ def app_store(app_data):
     systems = _shipped_systems()
     store.save_study(L.StudySpec.from_dict({
         "id": STUDY, "systems": systems, "trials_per_participant": len(systems) * (len(systems) - 1) // 2,
-        "title": "Which do you prefer?", "clip": {"seconds": 3}, "min_listen_seconds": 1}))
+        "title": "Which do you prefer?", "clip": {"seconds": 3}, "min_listen_seconds": 1,
+        "reveal": "own"}))
     yield store
     store.close()
 

@@ -132,3 +132,17 @@ def test_identify_studies_alternate_person_and_machine(checkpoints_env, sqlite_s
         assert sorted(mine) == [False, True]
         kinds.update(mine)
     assert kinds[True] == kinds[False] == 8
+
+
+def test_a_closed_study_refuses_new_trials_but_keeps_served_ones(checkpoints_env, sqlite_store):
+    study(sqlite_store, trials_per_participant=1)
+    served = next_trial(sqlite_store, "s", "on-screen")
+    sqlite_store.close_study("s")
+    sqlite_store.close_study("s")  # closing twice is harmless
+    assert sqlite_store.is_closed("s")
+    with pytest.raises(L.StudyClosed):
+        next_trial(sqlite_store, "s", "newcomer")
+    assert next_trial(sqlite_store, "s", "on-screen").token == served.token  # the trial on screen still counts
+    assert L.submit_vote(sqlite_store, served.token, "A").answer == "A"
+    with pytest.raises(KeyError):
+        sqlite_store.close_study("no-such-study")
