@@ -1,4 +1,4 @@
-"""Listening test: a participant's page, opened from a study link (`?study=<id>`).
+"""Listening test: a participant's page, opened from a study link (`?study=<id>&key=<key>`).
 
 Blind until each vote is stored: the clips are labelled only A and B, and nothing in the page (text,
 widget keys, file names, error messages) names a system. The reveal comes after the last trial.
@@ -13,7 +13,7 @@ from musicgen.ui import listening  # noqa: E402 (set_page_config first)
 
 study_id = st.query_params.get("study")
 store = listening.participant_store()
-spec = listening.find_study(store, study_id) if store is not None else None
+spec = listening.find_study(store, study_id, st.query_params.get("key")) if store is not None else None
 
 st.title(spec.title if spec is not None and spec.title else "Listening test", anchor=False)
 if store is None:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A participant-only deployment of the listening test: http://HOST:8501/Listening_test?study=<id>
+# A participant-only deployment of the listening test: http://HOST:8501/Listening_test?study=<id>&key=<key>
+# (the Results page shows each study's link, key included)
 # Only the participant page is served (deploy/study/study_app.py: no sidebar, no other page reachable by
 # URL), Streamlit's toolbar and "Deploy" button are hidden, and errors show no detail. Organisers run the
 # full app (scripts/app.sh: Results page, password) separately against the same vote store

@@ -40,6 +40,8 @@ from musicgen.listening.schedule import (
     prepare_trial,
     progress,
     reveal,
+    study_key,
+    study_key_ok,
     submit_vote,
 )
 from musicgen.listening.stats import (
@@ -100,6 +102,8 @@ __all__ = [
     "proportion",
     "reveal",
     "study_results",
+    "study_key",
+    "study_key_ok",
     "submit_vote",
     "votes_csv",
     "wilson_interval",

@@ -23,6 +23,7 @@ falls back to scheduling and rendering on demand.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -283,6 +284,17 @@ def _draw_seed(spec: StudySpec, system: str, heard: set) -> int:
         seed = rng.randrange(space)
         if (system, seed) not in heard:
             return seed
+
+
+def study_key(store: VoteStore, study_id: str) -> str:
+    """The key a study's participant link carries (`&key=`): from the store's secret, so links cannot be
+    made up from a (guessable) study id, and stable, so a link already sent keeps working."""
+    digest = hmac.new(store.side_secret(), f"study-link:{study_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:12]).decode("ascii")
+
+
+def study_key_ok(store: VoteStore, study_id: str, key: str | None) -> bool:
+    return bool(key) and hmac.compare_digest(study_key(store, study_id), str(key))
 
 
 def _flip(secret: bytes, token: str) -> bool:

@@ -74,11 +74,13 @@ def study_participant_id(study_id: str) -> str:
     return st.session_state[key]
 
 
-def find_study(store: L.VoteStore, study_id: str | None) -> L.StudySpec | None:
+def find_study(store: L.VoteStore, study_id: str | None, key: str | None) -> L.StudySpec | None:
+    """The study of a participant link, when its key is right (a wrong key reads as no study: ids are guessable,
+    and the page must not confirm that one exists)."""
     if not study_id:
         return None
     try:
-        return store.get_study(study_id)
+        return store.get_study(study_id) if L.study_key_ok(store, study_id, key) else None
     except KeyError:
         return None
     except Exception:  # noqa: BLE001 — a database problem: log it, show participants nothing specific

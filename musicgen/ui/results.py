@@ -216,11 +216,11 @@ def study_setup(store: L.VoteStore) -> None:
             _sample_set_form()
 
 
-def participant_link(study_id: str) -> str:
-    """The link to send participants (absolute when the page knows its own URL)."""
+def participant_link(store: L.VoteStore, study_id: str) -> str:
+    """The link to send participants (absolute when the page knows its own URL), with the study's key."""
     url = getattr(st.context, "url", None) or ""
     base = url.rsplit("/", 1)[0] if url.count("/") > 2 else url
-    return f"{base}/{PARTICIPANT_PAGE}?study={study_id}"
+    return f"{base}/{PARTICIPANT_PAGE}?study={study_id}&key={L.study_key(store, study_id)}"
 
 
 def pick_study(store: L.VoteStore) -> L.StudySpec | None:
@@ -228,11 +228,13 @@ def pick_study(store: L.VoteStore) -> L.StudySpec | None:
     if not specs:
         st.info("No study yet: set one up above.")
         return None
-    sid = st.selectbox("Study", list(specs), key="results_study",
+    ids = list(specs)
+    wanted = st.query_params.get("study")  # /Results?study=<id> opens on that study
+    sid = st.selectbox("Study", ids, key="results_study", index=ids.index(wanted) if wanted in specs else 0,
                        format_func=lambda i: f"{i} — {specs[i].title}" if specs[i].title else i)
     spec = specs[sid]
     st.markdown("**Participant link:**")
-    st.code(participant_link(spec.id), language=None)
+    st.code(participant_link(store, spec.id), language=None)
     st.caption(f"{spec.kind} study of {', '.join(spec.systems)}; {spec.trials_per_participant} trials each, "
                f"{spec.clip.seconds:g} s clips; question: “{spec.question}”; after the last trial participants see "
                f"{REVEAL_WORDS[spec.reveal]}")

@@ -108,7 +108,7 @@ def test_a_participant_completes_a_blind_study_and_results_count_it(app_server, 
     frames: list[bytes] = []  # every websocket message the server sent to this browser
     page.on("websocket", lambda ws: ws.on(
         "framereceived", lambda payload: frames.append(payload if isinstance(payload, bytes) else payload.encode())))
-    page.goto(f"{app_server}/Listening_test?study={STUDY}")
+    page.goto(f"{app_server}/Listening_test?study={STUDY}&key={L.study_key(app_store, STUDY)}")
     page.get_by_role("button", name="I agree, start").click()
 
     heard: set[str] = set()
@@ -164,7 +164,7 @@ def test_a_participant_completes_a_blind_study_and_results_count_it(app_server, 
     assert {tuple(sorted((v.system_a, v.system_b))) for v in votes} == set(spec.pairs)  # every pair once
 
     # Results: closed without the password, open with it, and the counts match the store
-    page.goto(f"{app_server}/Results")
+    page.goto(f"{app_server}/Results?study={STUDY}")  # other tests' studies share this store
     page.get_by_label("Password", exact=True).fill(results_password)
     page.get_by_role("button", name="Open the results").click()
     page.get_by_text("Participant link:").wait_for()
@@ -174,7 +174,7 @@ def test_a_participant_completes_a_blind_study_and_results_count_it(app_server, 
     metrics = dict(zip(page.locator("[data-testid='stMetricLabel']").all_inner_texts(),
                        page.locator("[data-testid='stMetricValue']").all_inner_texts()))
     assert metrics["Votes"].strip() == str(n_trials) and metrics["Participants"].strip() == "1"
-    assert page.get_by_text(f"/Listening_test?study={STUDY}").count() >= 1
+    assert page.get_by_text(f"/Listening_test?study={STUDY}&key={L.study_key(app_store, STUDY)}").count() >= 1
 
 
 def test_results_refuse_a_wrong_password(app_server, page):

@@ -75,13 +75,13 @@ def test_a_killed_replica_loses_no_participant_and_no_vote(browser, replicas, pg
     base, run = replicas
     store = L.VoteStore(pg_url)
     store.save_study(L.StudySpec.from_dict({"id": STUDY, "systems": ["markov", "real"], "clip": {"seconds": 3},
-                                            "trials_per_participant": TRIALS}))
+                                            "trials_per_participant": TRIALS, "min_listen_seconds": 0}))
     contexts = [browser.new_context() for _ in range(PARTICIPANTS)]
     pages, served_by = [], []
     for context in contexts:
         page = context.new_page()
         page.set_default_timeout(90_000)
-        page.goto(f"{base}/Listening_test?study={STUDY}")
+        page.goto(f"{base}/Listening_test?study={STUDY}&key={L.study_key(store, STUDY)}")
         page.get_by_role("button", name="I agree, start").click()
         vote(page, 1)
         # the context's own requests carry its replica cookie, so nginx names the replica its session is on

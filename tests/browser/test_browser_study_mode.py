@@ -14,12 +14,12 @@ def study(app_data):
     store = L.VoteStore(f"sqlite:///{app_data / 'listening.sqlite'}")
     store.save_study(L.StudySpec.from_dict({"id": "only", "systems": ["markov", "real"], "trials_per_participant": 1,
                                             "title": "Participants only", "clip": {"seconds": 3}}))
-    yield "only"
+    yield f"study=only&key={L.study_key(store, 'only')}"  # the participant link's query
     store.close()
 
 
 def test_the_study_link_works_and_nothing_else_is_reachable(page, study_server, study):
-    page.goto(f"{study_server}/Listening_test?study={study}")
+    page.goto(f"{study_server}/Listening_test?{study}")
     page.get_by_text("Participants only").first.wait_for()
     body = page.inner_text("body")
     assert "Deploy" not in body
