@@ -54,8 +54,10 @@ from musicgen.listening.stats import (
     bradley_terry_ranking,
     identification,
     pair_results,
+    position_bias,
     proportion,
     votes_csv,
+    votes_for_power,
     wilson_interval,
     win_matrix,
 )
@@ -96,6 +98,7 @@ __all__ = [
     "new_participant_id",
     "open_store",
     "pair_results",
+    "position_bias",
     "participant_summary",
     "prepare_trial",
     "progress",
@@ -106,6 +109,7 @@ __all__ = [
     "study_key_ok",
     "submit_vote",
     "votes_csv",
+    "votes_for_power",
     "wilson_interval",
     "win_matrix",
 ]

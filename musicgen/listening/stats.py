@@ -14,10 +14,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import binomtest
+from scipy.stats import binomtest, norm
 
 from musicgen.listening.store import TIE, Vote
 from musicgen.listening.study import REAL
@@ -218,6 +219,24 @@ def identification(votes: list[Vote], *, confidence: float = 0.95) -> Identifica
 CSV_COLUMNS = ("id", "study_id", "participant_id", "number", "kind", "token", "system_a", "seed_a", "settings_a",
                "system_b", "seed_b", "settings_b", "soundfont", "sample_rate", "answer", "winner", "correct",
                "comment", "response_seconds", "listen_seconds", "served_at", "voted_at")
+
+
+def position_bias(votes: list[Vote], *, confidence: float = 0.95) -> Proportion:
+    """How often the decisive pair votes chose the clip on the left (A), with its interval and binomial test
+    against 1/2. Sides are drawn at random per trial, so a rate far from 50 % is a bias of the listeners (or
+    of the page), not of the systems."""
+    decisive = [v for v in _pair_votes(votes) if v.answer in ("A", "B")]
+    return proportion(sum(v.answer == "A" for v in decisive), len(decisive), confidence=confidence)
+
+
+def votes_for_power(rate: float, *, alpha: float = 0.05, power: float = 0.8) -> int | None:
+    """Decisive votes a pair needs for a two-sided binomial test at `alpha` to detect a true win rate `rate`
+    (vs 1/2) with probability `power`: the normal approximation n = ((z_a/2 * 0.5 + z_b * sqrt(r(1-r))) /
+    (r - 0.5))^2 (e.g. r = 0.6: 194). None when there is no effect to detect (r = 0.5) or no rate."""
+    if rate is None or not np.isfinite(rate) or abs(rate - 0.5) < 1e-9 or not 0 < rate < 1:
+        return None
+    z_a, z_b = norm.ppf(1 - alpha / 2), norm.ppf(power)
+    return int(math.ceil(((z_a * 0.5 + z_b * math.sqrt(rate * (1 - rate))) / (rate - 0.5)) ** 2))
 
 
 def votes_csv(votes: list[Vote]) -> str:

@@ -121,7 +121,9 @@ const follow = (root, onPlayed) => {
   for (const e of ["seeked", "timeupdate", "pause", "ended"]) audio.addEventListener(e, draw);
   audio.addEventListener("timeupdate", count);
   audio.addEventListener("seeking", () => { last = null; });
-  for (const e of ["pause", "ended"]) audio.addEventListener(e, () => { count(); if (onPlayed) onPlayed(heard, true); });
+  for (const e of ["pause", "ended"]) {
+    audio.addEventListener(e, () => { count(); if (onPlayed) onPlayed(heard, true); });
+  }
   const seek = (t) => { if (span > 0) { audio.currentTime = Math.min(Math.max(t, 0), span); draw(); } };
   surface.addEventListener("click", (e) => {
     const box = (roll || surface).getBoundingClientRect();
@@ -154,10 +156,12 @@ def playhead_html(audio: bytes, mime: str = "audio/ogg", *, notes: NoteSequence 
         body = (f'<div class="roll"><div class="keys" aria-hidden="true">{labels}</div>'
                 f'<div class="surface" id="surface" data-seconds="{_num(seconds)}" tabindex="0" role="slider" '
                 f'aria-label="Playback position: click the roll to play from there" aria-valuemin="0" '
-                f'aria-valuemax="{_num(seconds)}" aria-valuenow="0">{svg}<div id="playhead" class="head"></div></div></div>')
+                f'aria-valuemax="{_num(seconds)}" aria-valuenow="0">{svg}'
+                '<div id="playhead" class="head"></div></div></div>')
     else:
         body = ('<div class="surface track" id="surface" data-seconds="0" tabindex="0" role="slider" '
-                'aria-label="Playback position" aria-valuemin="0" aria-valuenow="0"><div id="playhead" class="head"></div></div>')
+                'aria-label="Playback position" aria-valuemin="0" aria-valuenow="0">'
+                '<div id="playhead" class="head"></div></div>')
     return (f'<!doctype html><html><head><meta charset="utf-8"><style>{css}</style></head><body>'
             f'<audio id="audio" controls preload="auto" src="{html.escape(src, quote=True)}"></audio>'
             f'{body}<script>{_JS}</script></body></html>')
@@ -212,7 +216,8 @@ _LISTEN_JS = "export default function(component) {\n" + _FOLLOW_JS + """
     const show = () => {
       const done = played[i] >= need;
       heard.classList.toggle("done", done);
-      heard.textContent = need <= 0 ? "" : done ? "Listened" : `Listen for at least ${need} s (${Math.floor(played[i])} s so far)`;
+      heard.textContent = need <= 0 ? "" : done ? "Listened"
+        : `Listen for at least ${need} s (${Math.floor(played[i])} s so far)`;
     };
     show();
     box.appendChild(part);

@@ -258,9 +258,14 @@ def _close_control(store: L.VoteStore, spec: L.StudySpec) -> None:
 
 # ---- statistics -----------------------------------------------------------------------------------
 def _pair_rows(results: L.StudyResults) -> list[dict]:
-    return [{"first": p.a, "second": p.b, "votes": p.n, "first won": p.wins_a, "second won": p.wins_b,
-             "no preference": p.ties, "first's win rate": p.a_rate.rate, "95 % low": p.a_rate.low,
-             "95 % high": p.a_rate.high, "binomial p": p.a_rate.p_value} for p in results.pairs]
+    rows = []
+    for p in results.pairs:
+        needed = L.votes_for_power(p.a_rate.rate)  # at the observed rate, for 80 % power
+        more = None if needed is None else max(0, needed - p.a_rate.n)
+        rows.append({"first": p.a, "second": p.b, "votes": p.n, "first won": p.wins_a, "second won": p.wins_b,
+                     "no preference": p.ties, "first's win rate": p.a_rate.rate, "95 % low": p.a_rate.low,
+                     "95 % high": p.a_rate.high, "binomial p": p.a_rate.p_value, "more votes for 80 % power": more})
+    return rows
 
 
 def show_results(store: L.VoteStore, spec: L.StudySpec) -> None:
@@ -283,6 +288,14 @@ def show_results(store: L.VoteStore, spec: L.StudySpec) -> None:
                    "two-sided binomial test against 50 %.")
         st.dataframe(_pair_rows(results), hide_index=True, width="stretch", column_config={
             k: st.column_config.NumberColumn(format="percent") for k in ("first's win rate", "95 % low", "95 % high")})
+        bias = L.position_bias(results.votes)
+        if bias.n:
+            st.caption(f"Position: the clip on the left (A) won {bias.rate:.0%} of decisive votes "
+                       f"({bias.k} of {bias.n}; "
+                       f"95 % interval {bias.low:.0%}–{bias.high:.0%}; binomial p = {bias.p_value:.3g}). Sides are "
+                       "drawn at random, so far from 50 % means the listeners (or the page) favour a side. "
+                       "“More votes for 80 % power”: decisive votes still needed to detect the observed win rate "
+                       "(two-sided binomial test at 5 %), empty where there is no difference to detect.")
         st.plotly_chart(pair_win_rates_figure(results.pairs, title="Win rate per pair"))
         st.plotly_chart(win_matrix_figure(results.matrix, title="Who beat whom"))
         st.subheader("Ranking (Bradley–Terry)", anchor=False)

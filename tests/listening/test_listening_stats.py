@@ -1,6 +1,7 @@
 """Statistics against hand-checked values."""
 
 import csv
+import dataclasses
 import io
 import math
 from datetime import UTC, datetime
@@ -120,3 +121,25 @@ def test_csv_export_has_every_vote_and_its_provenance():
     assert rows[0]["settings_b"] == '{"piece": "bwv1"}' and rows[0]["soundfont"] == "FluidR3_GM.sf2"
     assert rows[0]["voted_at"] == "2026-01-02T03:04:05+00:00" and rows[1]["correct"] == "True"
     assert rows[1]["system_b"] == "" and rows[1]["seed_b"] == ""
+
+
+def test_position_bias_is_a_binomial_test_of_left_choices():
+    from musicgen.listening import position_bias
+    from scipy.stats import binomtest
+
+    answers = ["A"] * 14 + ["B"] * 6 + ["none"] * 5  # ties are not a side
+    votes = [dataclasses.replace(vote("x", "y", {"A": "x", "B": "y"}.get(a, "tie")), answer=a) for a in answers]
+    bias = position_bias(votes)
+    assert (bias.k, bias.n) == (14, 20)
+    assert bias.p_value == pytest.approx(binomtest(14, 20, 0.5).pvalue)  # scipy's exact test: 0.1153
+    assert bias.p_value == pytest.approx(0.11531829833984375)
+
+
+def test_votes_for_power_matches_the_textbook_sample_size():
+    from musicgen.listening import votes_for_power
+
+    # One-sample binomial test, H0 p = 0.5 vs p = 0.6, two-sided alpha 0.05, power 0.8: n = 194 (the normal
+    # approximation with the null variance under z_a and the alternative's under z_b, e.g. Chow, Shao & Wang).
+    assert votes_for_power(0.6) == votes_for_power(0.4) == 194
+    assert votes_for_power(0.7) == 47 and votes_for_power(0.5) is None and votes_for_power(float("nan")) is None
+    assert votes_for_power(0.6, power=0.9) > 194
