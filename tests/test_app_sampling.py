@@ -92,7 +92,8 @@ def test_charts_draw_every_swept_model_against_temperature(swept):
     assert layout["legend"]["orientation"] == "h" and layout["legend"]["yanchor"] == "bottom"  # below the plot
     assert "markov-c" not in at.multiselect(key=sampling.MODELS_KEY).options  # never swept: not offered
     # the parse-rate chart is there because markov-b reports one; markov has none and draws no line there
-    assert {t["name"] for t in charts["sampling_chart_abc_parse_rate"]["data"]} == {"Markov B"}
+    [parse] = charts["sampling_chart_abc_parse_rate"]["data"]
+    assert parse["name"] == "Markov B" and parse["line"]["color"] == b["line"]["color"]  # one colour per model
 
 
 def test_play_makes_a_clip_at_the_chosen_point(swept):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import plotly.colors
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -17,6 +18,7 @@ from musicgen.plots import TEMPLATE, empty_figure, legend_below, piano_roll_figu
 from musicgen.sequence import NoteSequence
 from musicgen.sweep import load_sweep, swept_ids
 from musicgen.systems import Request, make_clip
+from musicgen.ui.cards import CORPUS_WORDS
 from musicgen.ui.errors import attempt
 from musicgen.ui.widgets import show_audio
 
@@ -25,7 +27,9 @@ POINT_MODEL_KEY, POINT_TEMPERATURE_KEY, POINT_SEED_KEY = "sampling_point_model",
 PLAY_KEY = "sampling_play"  # a point was clicked on a chart: make its clip on this run
 CLIP_KEY = "sampling_clip"  # the last clip made here (a PointClip)
 SWEEP_COMMAND = "python -m musicgen sweep --model A-lstm --temperature 0.6:1.4:0.1 --n 32 --save"
-REAL_LINE = dict(dash="dot", color="#7f8c9b")
+REAL_COLOR = "#7f8c9b"  # slate grey, as the real-data band elsewhere
+REAL_DASHES = ("dot", "dash", "dashdot")  # one per corpus when models of several corpora are drawn together
+MODEL_COLORS = plotly.colors.qualitative.Plotly  # one colour per model, the same in every chart
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,8 @@ def sweep_figure(tables: dict[str, dict], metric: Metric) -> tuple[go.Figure, li
     """One line per model (and top-p) of `metric` against temperature, the best setting ringed, the real pieces'
     value dotted; and, per trace, what a click on it means (a model's line → its model; None for real lines)."""
     fig, traces = go.Figure(), []
-    for doc in tables.values():
+    for index, doc in enumerate(tables.values()):
+        color = MODEL_COLORS[index % len(MODEL_COLORS)]
         per_line = lines(doc)
         best = doc.get("best") or {}
         for top_p, rows in per_line.items():
@@ -111,8 +116,8 @@ def sweep_figure(tables: dict[str, dict], metric: Metric) -> tuple[go.Figure, li
             is_best = [best.get("temperature") == x and best.get("top_p") == top_p for x in xs]
             fig.add_trace(go.Scatter(
                 x=xs, y=ys, name=line_name(doc, top_p, len(per_line)), mode="lines+markers",
-                customdata=[[doc["model"], top_p]] * len(xs),
-                marker=dict(size=[13 if b else 7 for b in is_best],
+                customdata=[[doc["model"], top_p]] * len(xs), line=dict(color=color),
+                marker=dict(size=[13 if b else 7 for b in is_best], color=color,
                             symbol=["star" if b else "circle" for b in is_best]),
                 hovertemplate=f"{metric.y_title} %{{y:.3f}} at temperature %{{x:g}}<extra>%{{fullData.name}}</extra>"))
             traces.append(Point(doc["model"], xs[0], top_p))
@@ -122,10 +127,11 @@ def sweep_figure(tables: dict[str, dict], metric: Metric) -> tuple[go.Figure, li
         if value is not None and doc.get("corpus") not in real:
             real[doc.get("corpus")] = value
     xs_all = sorted({r["temperature"] for doc in tables.values() for r in doc["rows"]})
-    for corpus, value in real.items():
-        name = "real pieces" if len(real) == 1 else f"real pieces ({corpus})"
+    for i, (corpus, value) in enumerate(real.items()):
+        name = "real pieces" if len(real) == 1 else f"real {CORPUS_WORDS.get(corpus, corpus).split(' (')[0]}"
         fig.add_trace(go.Scatter(x=[xs_all[0], xs_all[-1]], y=[value, value], name=name, mode="lines",
-                                 line=REAL_LINE, hoverinfo="skip"))
+                                 line=dict(color=REAL_COLOR, dash=REAL_DASHES[i % len(REAL_DASHES)]),
+                                 hoverinfo="skip"))
         traces.append(None)
     if not fig.data:
         return empty_figure(f"no {metric.y_title} in these tables", metric.title), []
