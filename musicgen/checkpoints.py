@@ -73,7 +73,7 @@ class BrokenCheckpoint:
     error: str
 
 
-def _write_card(card: Card, folder: Path) -> Path:
+def write_card(card: Card, folder: Path) -> Path:
     """Atomically (temp file + rename in the same folder): a reader never sees half a card."""
     path = folder / CARD
     tmp = path.with_name(f".{CARD}.{os.getpid()}.tmp")
@@ -109,7 +109,7 @@ def _write_files(model: MusicModel, card: Card, history: dict, folder: Path, ext
         representation=RepresentationSpec(name=model.representation.name, config=model.representation.to_json(),
                                           vocab_size=model.representation.vocab_size),
         weights_sha256=sha256_file(weights), weights_bytes=weights.stat().st_size)
-    _write_card(card, folder)
+    write_card(card, folder)
     (folder / HISTORY).write_text(json.dumps(history) + "\n")
     for name, text in extra_files.items():
         (folder / name).write_text(text)
@@ -172,7 +172,7 @@ def update_card_evaluation(id_or_path: str | Path, evaluation: dict) -> Path:
         json.dumps(evaluation, allow_nan=False)
     except ValueError as e:
         raise ValueError(f"evaluation for {card.id} is not plain JSON ({e}); use null for missing numbers") from None
-    return _write_card(dataclasses.replace(card, evaluation=evaluation), folder)
+    return write_card(dataclasses.replace(card, evaluation=evaluation), folder)
 
 
 def list_checkpoint_ids() -> list[str]:

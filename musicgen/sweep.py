@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from musicgen.card import Recommended
-from musicgen.checkpoints import _write_card, checkpoint_folder, list_checkpoint_ids, read_card
+from musicgen.checkpoints import write_card, checkpoint_folder, list_checkpoint_ids, read_card
 from musicgen.corpora import load_corpus
 from musicgen.evaluation import CLIP_SECONDS, ceiling, clip, reference_pieces
 from musicgen.sampling import TEMPERATURE_RANGE, SamplingError, check_params
@@ -267,8 +267,8 @@ def save_to_checkpoint(doc: dict) -> tuple[Path, Path | None]:
     rec = recommendation(doc)
     if rec is None:
         return path, None
-    # `_write_card` is the one atomic card writer (`update_card_evaluation` uses it too).
-    return path, _write_card(dataclasses.replace(card, recommended=rec), folder)
+    # `write_card` is the one atomic card writer (`update_card_evaluation` and training use it too).
+    return path, write_card(dataclasses.replace(card, recommended=rec), folder)
 
 
 def load_sweep(model_id: str) -> dict | None:

@@ -95,7 +95,7 @@ def main() -> int:
     env = {**__import__("os").environ, "MUSICGEN_DATA": data}
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+    cmd = [sys.executable, "-m", "musicgen.ui.launch", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
            "--browser.gatherUsageStats", "false", "--runner.postScriptGC", str(args.post_script_gc).lower()]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     __import__("os").environ["MUSICGEN_DATA"] = data

@@ -61,7 +61,7 @@ trap stop EXIT INT TERM
 servers=""
 for ((i = 1; i <= replicas; i++)); do
   p=$((port + i))
-  .venv/bin/python -m streamlit run "$entry" --server.headless true --server.port "$p" \
+  .venv/bin/python -m musicgen.ui.launch run "$entry" --server.headless true --server.port "$p" \
     --server.address 127.0.0.1 --browser.gatherUsageStats false --server.fileWatcherType none \
     "${flags[@]}" > "$run/replica-$i.log" 2>&1 &
   pids+=($!)

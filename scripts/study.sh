@@ -9,5 +9,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
-exec .venv/bin/python -m streamlit run deploy/study/study_app.py --server.headless true \
+exec .venv/bin/python -m musicgen.ui.launch run deploy/study/study_app.py --server.headless true \
   --browser.gatherUsageStats false --client.toolbarMode minimal --client.showErrorDetails none "$@"

@@ -137,7 +137,7 @@ def test_an_interrupted_save_leaves_no_half_checkpoint(toy_checkpoints, tmp_path
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt  # a cancel or a crash in the middle of writing
-    monkeypatch.setattr(checkpoints, "_write_card", crash)
+    monkeypatch.setattr(checkpoints, "write_card", crash)
     with pytest.raises(KeyboardInterrupt):
         save_checkpoint(loaded.model, loaded.card, loaded.history, target)
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before  # the old checkpoint is whole

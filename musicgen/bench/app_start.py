@@ -66,7 +66,7 @@ def _text_js(text: str) -> str:
 def one_cold_start(browser, timeout_s: float = TIMEOUT_S) -> dict:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+    cmd = [sys.executable, "-m", "musicgen.ui.launch", "run", "app.py", "--server.headless", "true", "--server.port",
            str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
     page = browser.new_page()
     log = tempfile.TemporaryFile()  # noqa: SIM115 — closed in the finally below, after the server stops

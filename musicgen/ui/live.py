@@ -13,6 +13,7 @@ served by any replica. Nothing on a phone names a system before the presenter re
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import socket
@@ -227,7 +228,9 @@ def _join_panel(code: str) -> None:
 
     url = join_url(code)
     st.markdown("**Join on your phone**")
-    st.html(segno.make(url, error="m").svg_inline(scale=7, border=2))
+    png = io.BytesIO()  # a PNG, not inline SVG: st.html's sanitiser drops the SVG, and an image scales cleanly
+    segno.make(url, error="m").save(png, kind="png", scale=10, border=2)
+    st.image(png.getvalue(), width=280, caption="Scan to vote")
     st.html(CODE_STYLE.format(code=code))
     st.code(url, language=None)
     if os.environ.get(PUBLIC_URL_ENV) is None and "localhost" in url:

@@ -1,4 +1,5 @@
-"""Real-browser fixtures: the whole app served by `streamlit run`, driven by Debian chromium via Playwright.
+"""Real-browser fixtures: the whole app served as scripts/app.sh serves it (`python -m musicgen.ui.launch run
+app.py`, i.e. `streamlit run`), driven by Debian chromium via Playwright.
 
 Needs /usr/bin/chromium (Debian `chromium`) and the Python `playwright` package (no browser download:
 Playwright drives the system chromium through `executable_path`). Without them the browser tests skip,
@@ -86,12 +87,12 @@ def serve(app_data: Path, script: str | None = None, **extra_env: str):
     env = {**os.environ, "MUSICGEN_DATA": str(app_data), "MUSICGEN_RESULTS_PASSWORD": RESULTS_PASSWORD,
            "PYTHONPATH": str(ROOT), **extra_env}
     env.pop("MUSICGEN_DB_URL", None)
-    streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
     log_path = app_data / f"server-{port}.log"
     log = log_path.open("wb")
     flags = ["--server.headless", "true", "--server.port", str(port), "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none"]
-    command = ["bash", script, *flags] if script else [streamlit, "run", "app.py", *flags]
+    command = (["bash", script, *flags] if script else
+               [sys.executable, "-m", "musicgen.ui.launch", "run", "app.py", *flags])
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + START_TIMEOUT

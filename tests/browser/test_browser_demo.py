@@ -56,3 +56,18 @@ def test_the_score_tab_engraves_the_clip(page, app_server):
         download.click()
     path = info.value.path()
     assert "score-partwise" in open(path, encoding="utf-8").read(4000)  # a MusicXML document
+
+
+def test_a_first_visit_to_a_page_url_gets_the_apps_navigation(browser, tmp_path):
+    # A fresh `streamlit run` ran its first visitor's page in Streamlit's old pages/-folder mode: a presenter
+    # opening /Live_vote first saw a sidebar with the home page called "app". musicgen.ui.launch prevents it.
+    from tests.browser.conftest import serve
+
+    with serve(tmp_path) as base:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{base}/Live_vote")
+        page.get_by_text("Live audience vote").first.wait_for(timeout=90_000)
+        idle(page)
+        nav = page.locator("[data-testid='stSidebarNav']").inner_text().split("\n")
+        page.close()
+    assert "Home" in nav and "app" not in nav and "Live vote" in nav

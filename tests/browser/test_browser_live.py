@@ -40,7 +40,9 @@ def test_twenty_phones_vote_at_once_and_the_big_screen_counts_each_once(browser,
     presenter.get_by_role("button", name="Open the results").click()
     presenter.get_by_role("button", name="Start round 1").click()
     presenter.get_by_text("Listening: voting opens").wait_for()
-    assert presenter.locator("[data-testid='stMain'] svg").count() >= 1  # the QR code
+    qr = presenter.locator("[data-testid='stImage'] img").first  # the QR code, drawn and big enough to scan
+    qr.wait_for()
+    assert qr.evaluate("i => i.complete && i.naturalWidth >= 200")
     code = live.join_code(live_store, STUDY)
     assert presenter.get_by_text(f"/?live={code}").count() >= 1
     presenter.get_by_label("Countdown (seconds)").fill("120")
