@@ -18,6 +18,8 @@ LINKS = [  # (page, short label, what it does); labels stay short so they fit a 
      "Several models side by side, with real music as a yardstick."),
     ("pages/7_Human_or_AI.py", "Play Human or AI?", ":material/quiz:",
      "Can you tell a person's music from a machine's?"),
+    ("pages/11_Sampling.py", "Which settings sound best", ":material/tune:",
+     "Measured quality against temperature; hear any point."),
     ("pages/3_Training.py", "How the models learned", ":material/monitoring:",
      "Loss curves and the settings behind each model."),
     ("pages/9_Train.py", "Train your own", ":material/model_training:", "Train a model on your own music."),
