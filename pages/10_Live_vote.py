@@ -5,13 +5,10 @@ import streamlit as st
 
 st.set_page_config(page_title="Live vote · musicgen", page_icon=":material/groups:", layout="wide")
 
-from musicgen.ui import listening, live, results  # noqa: E402 (set_page_config first)
-from musicgen.ui.errors import attempt  # noqa: E402
+from musicgen.ui import live, results  # noqa: E402 (set_page_config first)
 
 st.title("Live audience vote", anchor=False)
-if not results.password_gate():
-    st.stop()
-store = attempt("open the vote store", listening.vote_store)
+store = results.organiser_store()  # the Results password first
 if store is None:
     st.stop()
 live.presenter_page(store)

@@ -4,14 +4,10 @@ import streamlit as st
 
 st.set_page_config(page_title="Results · musicgen", page_icon=":material/leaderboard:", layout="wide")
 
-from musicgen.ui import listening, results  # noqa: E402 (set_page_config first)
-from musicgen.ui.errors import attempt  # noqa: E402
+from musicgen.ui import results  # noqa: E402 (set_page_config first)
 
 st.title("Listening test results", anchor=False)
-if not results.password_gate():
-    st.stop()
-
-store = attempt("open the vote store", listening.vote_store)
+store = results.organiser_store()  # the password first
 if store is None:
     st.stop()
 st.caption(f"Vote store: `{store.url}`")

@@ -45,7 +45,7 @@ PHONE_STYLE = """<style>
 [data-testid="stHeader"], [data-testid="stDecoration"], header, footer, #MainMenu { display: none !important; }
 [data-testid="stMainBlockContainer"], .block-container { padding-top: 1.5rem; max-width: 640px; }
 .live-big { font-size: 1.6rem !important; line-height: 1.3 !important; }
-[class*="st-key-live_vote_"] button { font-size: 1.8rem; min-height: 4.5rem; width: 100%; }
+[class*="st-key-live_vote_"] button { font-size: 1.8rem; min-height: 4.5rem; }
 [class*="st-key-live_vote_"] button p { font-size: 1.8rem !important; }
 </style>"""
 CODE_STYLE = "<div style='font-size:3.2rem;font-weight:700;letter-spacing:.4rem;line-height:1.1'>{code}</div>"
@@ -117,10 +117,10 @@ def _phone_round(store: L.VoteStore, spec: L.StudySpec, pid: str) -> None:
                     unsafe_allow_html=True)
     elif state.phase == live.VOTING and mine is None:
         st.markdown(f"<p class='live-big'>{spec.question}</p>", unsafe_allow_html=True)
-        st.caption(f"{state.seconds_left:.0f} s left")
-        for answer in L.ANSWERS[spec.kind]:
+        st.markdown(f"<p class='live-big'>⏱ {state.seconds_left:.0f} s left</p>", unsafe_allow_html=True)
+        for answer in L.ANSWERS[spec.kind]:  # full width: a thumb finds them on any phone
             st.button(ANSWER_LABELS[answer], key=f"live_vote_{state.number}_{answer}", type="primary",
-                      on_click=_cast, args=(store, spec.id, pid, state.number, answer))
+                      width="stretch", on_click=_cast, args=(store, spec.id, pid, state.number, answer))
     elif mine is not None and state.phase != live.REVEALED:
         st.success(f"Your vote is in: **{ANSWER_LABELS[mine]}**. Watch the big screen.", icon=":material/check:")
     elif state.phase == live.CLOSED:

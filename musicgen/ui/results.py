@@ -30,7 +30,7 @@ from musicgen.sample_sets import SampleSet, add_sample_set
 from musicgen.sampling import TEMPERATURE_RANGE
 from musicgen.ui.cards import usable_systems
 from musicgen.ui.errors import attempt
-from musicgen.ui.listening import DEFAULT_CONSENT
+from musicgen.ui.listening import DEFAULT_CONSENT, vote_store
 
 PASSWORD_ENV = "MUSICGEN_RESULTS_PASSWORD"
 SECRET_KEY = "results_password"
@@ -104,6 +104,14 @@ def password_gate() -> bool:
         LOCKOUT.failed()
         st.error("That is not the password.", icon=":material/lock:")
     return False
+
+
+def organiser_store() -> L.VoteStore | None:
+    """The vote store for an organiser's page (Results, Live vote): None after the password form, or after a
+    message saying why the store cannot be opened."""
+    if not password_gate():
+        return None
+    return attempt("open the vote store", vote_store)
 
 
 # ---- setting up studies -------------------------------------------------------------------------

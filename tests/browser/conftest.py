@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -69,6 +68,43 @@ def page(browser):
     context.close()
 
 
+SIZES = {"laptop": (1400, 900), "phone": (390, 844)}
+
+
+@pytest.fixture(params=list(SIZES))
+def sized_page(request, browser):
+    """A page at a laptop's and at a phone's size (the test runs once for each); read `page.viewport_size`."""
+    width, height = SIZES[request.param]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
+
+
+def idle(page, timeout: float = 60_000) -> None:
+    """Until the script run that the last action started has finished (no "Running…" indicator)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+
+
+def wait_healthy(base: str, proc: subprocess.Popen, timeout: float, log_path: Path) -> None:
+    """Until `base`/_stcore/health answers 200; fails the test if `proc` exits or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"the server exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"the server did not answer within {timeout:g} s: {log_path.read_text()[-2000:]}")
+        time.sleep(0.5)
+
+
 @pytest.fixture(scope="session")
 def results_password() -> str:
     return RESULTS_PASSWORD
@@ -95,20 +131,8 @@ def serve(app_data: Path, script: str | None = None, **extra_env: str):
                [sys.executable, "-m", "musicgen.ui.launch", "run", "app.py", *flags])
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT
     try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not answer within {START_TIMEOUT} s")
-            time.sleep(0.5)
+        wait_healthy(base, proc, START_TIMEOUT, log_path)
         yield base
     finally:
         proc.terminate()

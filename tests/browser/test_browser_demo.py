@@ -32,7 +32,8 @@ def test_the_kiosk_plays_a_piece_with_no_way_out(browser, app_server):
     page.get_by_text("This piece was written by").wait_for()
     idle(page)
     assert page.locator("audio").count() == 1 and page.locator("audio").get_attribute("src")
-    assert page.locator(".js-plotly-plot").count() == 1  # its piano roll
+    page.locator(".js-plotly-plot").first.wait_for()  # its piano roll (plotly draws after the page settles)
+    assert page.locator(".js-plotly-plot").count() == 1
     context.close()
 
 

@@ -5,32 +5,19 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.conftest import idle
+
 pytestmark = pytest.mark.browser
 
-SIZES = {"laptop": (1400, 900), "phone": (390, 844)}
 # a visible element whose text is wider or taller than its box (a label cut to "N." or "Generate a pi…")
 CUT_OFF = """els => els.filter(e => e.offsetParent !== null)
     .filter(e => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1)
     .map(e => e.innerText)"""
 
 
-@pytest.fixture(params=list(SIZES))
-def sized_page(request, browser):
-    width, height = SIZES[request.param]
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    yield page, height
-    context.close()
-
-
-def idle(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-
-
 def test_home_leads_with_where_to_go(sized_page, app_server):
-    page, height = sized_page
+    page = sized_page
+    height = page.viewport_size["height"]
     page.goto(app_server)
     page.get_by_text("The models", exact=True).wait_for()
     idle(page)
@@ -50,7 +37,7 @@ def test_home_leads_with_where_to_go(sized_page, app_server):
 
 
 def test_generate_buttons_show_their_whole_label(sized_page, app_server):
-    page, _ = sized_page
+    page = sized_page
     page.goto(f"{app_server}/Generate")
     page.get_by_text("Model", exact=True).wait_for()
     idle(page)

@@ -7,34 +7,20 @@ import pytest
 
 from musicgen.synth import synth_available
 from musicgen.ui.playhead import ROLL_TITLE
+from tests.browser.conftest import idle
 
 pytestmark = pytest.mark.browser
 
-SIZES = {"laptop": (1400, 900), "phone": (390, 844)}
 STATE = """() => { const a = document.getElementById("audio"), s = document.getElementById("surface");
     const r = document.getElementById("roll").getBoundingClientRect(), h = document.getElementById("playhead");
     return {t: a.currentTime, duration: a.duration, paused: a.paused, ready: a.readyState,
             seconds: parseFloat(s.dataset.seconds), x: h.getBoundingClientRect().x + 1 - r.x, width: r.width}; }"""
 
 
-@pytest.fixture(params=list(SIZES))
-def sized_page(request, browser):
-    width, height = SIZES[request.param]
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    yield page, width
-    context.close()
-
-
-def idle(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-
-
 @pytest.mark.skipif(not synth_available()[0], reason="no FluidSynth: Generate shows the plotly roll without audio")
 def test_the_playhead_follows_the_audio_and_a_click_seeks(sized_page, app_server):
-    page, width = sized_page
+    page = sized_page
+    width = page.viewport_size["width"]
     page.goto(f"{app_server}/Generate")
     page.get_by_text("Model", exact=True).wait_for()
     idle(page)

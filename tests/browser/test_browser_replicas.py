@@ -9,15 +9,13 @@ import re
 import shutil
 import signal
 import subprocess
-import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from musicgen import listening as L
-from tests.browser.conftest import ROOT, _free_port, _unavailable
+from tests.browser.conftest import ROOT, _free_port, _unavailable, idle, wait_healthy
 
 pytestmark = pytest.mark.browser
 STUDY, TRIALS, PARTICIPANTS = "crowd", 3, 4
@@ -33,18 +31,8 @@ def replicas(pg_url, tmp_path, playwright_api):
     proc = subprocess.Popen(["bash", "scripts/serve.sh", "--replicas", "2", "--port", str(port), "--db", pg_url],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"serve.sh did not come up: {(tmp_path / 'serve.log').read_text()[-2000:]}")
-        time.sleep(0.5)
     try:
+        wait_healthy(base, proc, 180, tmp_path / "serve.log")
         yield base, tmp_path / "serve"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -55,14 +43,9 @@ def replicas(pg_url, tmp_path, playwright_api):
         log.close()
 
 
-def idle(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000)
-
-
 def vote(page, number: int) -> None:
     page.get_by_text(f"Trial {number} of {TRIALS}").wait_for()
-    idle(page)
+    idle(page, timeout=90_000)
     page.locator("[data-testid='stRadio'] label").filter(has_text=re.compile(r"^\s*A\s*$")).click()
     page.get_by_role("button", name="Submit and continue").click()
     try:
