@@ -55,8 +55,8 @@ def compare(page, url: str) -> float:
     button.wait_for()
     idle(page)
     t = time.perf_counter()
-    button.click()
-    idle(page)
+    button.click()  # done when every column (two by default) has its audio player
+    page.wait_for_function("() => document.querySelectorAll('audio').length >= 2", timeout=180_000)
     return time.perf_counter() - t
 
 
