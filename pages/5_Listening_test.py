@@ -10,6 +10,9 @@ st.set_page_config(page_title="Listening test · musicgen", page_icon=":material
                    initial_sidebar_state="collapsed")
 
 from musicgen.ui import listening  # noqa: E402 (set_page_config first)
+from musicgen.ui.chrome import hide_app_chrome  # noqa: E402
+
+hide_app_chrome()  # no sidebar, toolbar or "Deploy": nowhere to go from here, in the full app too
 
 study_id = st.query_params.get("study")
 store = listening.participant_store()

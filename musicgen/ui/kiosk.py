@@ -25,6 +25,7 @@ from musicgen import kiosk, systems
 from musicgen.plots import piano_roll_figure
 from musicgen.synth import SynthUnavailableError
 from musicgen.ui.cards import usable_cards
+from musicgen.ui.chrome import hide_app_chrome
 from musicgen.ui.resources import audio_bytes
 
 log = logging.getLogger("musicgen.ui.kiosk")
@@ -43,10 +44,7 @@ TICK_SECONDS = 2.0  # keep playing: how often the page checks whether the clip i
 PIECE, TURN, TROUBLE, NEXT_AT = "kiosk_piece", "kiosk_turn", "kiosk_trouble", "kiosk_next_at"
 _rng = random.SystemRandom()  # a fresh seed every press
 
-STYLE = """<style>
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stSidebarNav"],
-[data-testid="stToolbar"], [data-testid="stHeader"], [data-testid="stDecoration"], header, footer,
-#MainMenu { display: none !important; }
+STYLE = """
 [data-testid="stMainBlockContainer"], .block-container { padding-top: 2rem; max-width: 1300px; }
 .kiosk-title { font-size: 3.6rem !important; font-weight: 700; line-height: 1.1 !important; margin: 0 !important; }
 .kiosk-lead { font-size: 1.7rem !important; margin: .4rem 0 1rem 0 !important; }
@@ -55,7 +53,7 @@ STYLE = """<style>
 .st-key-kiosk_play button { font-size: 2.4rem; padding: 1.2rem 3rem; border-radius: 1.2rem; min-height: 5.5rem; }
 .st-key-kiosk_play button p, .st-key-kiosk_play button [data-testid="stIconMaterial"] { font-size: 2.4rem !important; }
 .st-key-kiosk_auto p { font-size: 1.3rem !important; }
-</style>"""
+"""
 
 
 def kiosk_on() -> bool:
@@ -125,7 +123,7 @@ def _new_piece(cards) -> None:
 
 def kiosk_page() -> None:
     """The kiosk screen (registered alone, hidden navigation, by app.py when `kiosk_on()`)."""
-    st.html(STYLE)
+    hide_app_chrome(STYLE)
     _big("Music written by a computer", "kiosk-title")
     _big("Press the button: a small model writes a brand-new piece for you.", "kiosk-lead")
     try:

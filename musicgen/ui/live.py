@@ -29,6 +29,7 @@ from musicgen.listening import live
 from musicgen.listening.schedule import trial_audio
 from musicgen.plots_listening import live_tally_figure
 from musicgen.ui.cards import usable_systems
+from musicgen.ui.chrome import hide_app_chrome
 from musicgen.ui.errors import attempt
 from musicgen.ui.listening import ANSWER_LABELS, participant_store
 
@@ -40,21 +41,19 @@ PHONE_POLL_SECONDS = 2.0  # each phone; a room of phones polling every second ke
 STATE_TTL_SECONDS = 0.75  # phones of one process share one database read of the round per this interval
 STUDY_KEY, PID_PARAM, CODE_PARAM = "live_study", "pid", "live"
 DEFAULT_VOTE_SECONDS = 20
-PHONE_STYLE = """<style>
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stToolbar"],
-[data-testid="stHeader"], [data-testid="stDecoration"], header, footer, #MainMenu { display: none !important; }
+PHONE_STYLE = """
 [data-testid="stMainBlockContainer"], .block-container { padding-top: 1.5rem; max-width: 640px; }
 .live-big { font-size: 1.6rem !important; line-height: 1.3 !important; }
 [class*="st-key-live_vote_"] button { font-size: 1.8rem; min-height: 4.5rem; }
 [class*="st-key-live_vote_"] button p { font-size: 1.8rem !important; }
-</style>"""
+"""
 CODE_STYLE = "<div style='font-size:3.2rem;font-weight:700;letter-spacing:.4rem;line-height:1.1'>{code}</div>"
 
 
 # ---- the phone ----------------------------------------------------------------------------------
 def phone_page() -> None:
     """`/?live=<code>`: join, vote while the countdown runs, see the reveal."""
-    st.html(PHONE_STYLE)
+    hide_app_chrome(PHONE_STYLE)
     store = participant_store()
     if store is None:
         return

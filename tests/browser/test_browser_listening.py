@@ -110,6 +110,10 @@ def test_a_participant_completes_a_blind_study_and_results_count_it(app_server, 
         "framereceived", lambda payload: frames.append(payload if isinstance(payload, bytes) else payload.encode())))
     page.goto(f"{app_server}/Listening_test?study={STUDY}&key={L.study_key(app_store, STUDY)}")
     page.get_by_role("button", name="I agree, start").click()
+    page.get_by_text(f"Trial 1 of {n_trials}").wait_for()
+    for chrome in ("stSidebar", "stSidebarNav", "stToolbar", "stHeader"):  # nowhere to go from the page
+        assert not page.locator(f"[data-testid='{chrome}']:visible").count(), f"{chrome} shows to a participant"
+    assert "Deploy" not in page.inner_text("body")
 
     heard: set[str] = set()
     for number in range(1, n_trials + 1):
