@@ -1,7 +1,6 @@
 """Sample sets: an outside model's MIDI files as a system `samples:<name>` (add/list/remove, clips, Generate)."""
 
 import json
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from musicgen.cli import main
 from musicgen.corpora import toy_corpus
 from musicgen.midi import load_midi, save_midi, to_midi_bytes
 from musicgen.systems import Request, UnknownSystemError, get_system, list_systems, make_clip
-from tests.shared_corpora import SHARED_CORPORA
+from tests.shared_corpora import SHARED_CORPORA, real_midi_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = SHARED_CORPORA / "c-rnn-gan" / "data" / "classical"
@@ -28,15 +27,7 @@ def data(tmp_path, monkeypatch):
 @pytest.fixture
 def real_folder(tmp_path) -> Path:
     """Ten real MIDI files from a study's repository (../shared/corpora) in nested folders, plus a bad one."""
-    files = sorted(SHARED.rglob("*.mid"))[:10] if SHARED.is_dir() else []
-    if len(files) < 10:
-        pytest.skip(f"{SHARED} is absent (the shared corpora are not checked out here)")
-    folder = tmp_path / "outside"
-    for i, f in enumerate(files):
-        (folder / f"run{i % 2}").mkdir(parents=True, exist_ok=True)
-        shutil.copy(f, folder / f"run{i % 2}" / f.name)
-    (folder / "broken.mid").write_bytes(b"this is not a MIDI file")
-    return folder
+    return real_midi_folder(SHARED, tmp_path / "outside", "run")
 
 
 def toy_files(folder: Path, n: int = 5) -> Path:

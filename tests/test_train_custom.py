@@ -13,7 +13,7 @@ from musicgen.midi import to_midi_bytes
 from musicgen.presets import PRESETS
 from musicgen.presets.base import PresetError, customise
 from musicgen.systems import Request, clear_model_cache, make_clip
-from tests.shared_corpora import SHARED_CORPORA
+from tests.shared_corpora import SHARED_CORPORA, real_midi_folder
 
 SHARED = SHARED_CORPORA / "c-rnn-gan" / "data" / "classical"
 TINY = ["--set", "window=32", "--set", "batch_size=4", "--set", "embed_dim=8", "--set", "hidden=16",
@@ -32,15 +32,7 @@ def data(tmp_path, monkeypatch):
 @pytest.fixture
 def real_folder(tmp_path) -> Path:
     """Ten real MIDI files from a study's repository (../shared/corpora), plus one that is not MIDI."""
-    files = sorted(SHARED.rglob("*.mid"))[:10] if SHARED.is_dir() else []
-    if len(files) < 10:
-        pytest.skip(f"{SHARED} is absent")
-    folder = tmp_path / "mine"
-    for i, f in enumerate(files):
-        (folder / f"part{i % 2}").mkdir(parents=True, exist_ok=True)  # nested folders too
-        shutil.copy(f, folder / f"part{i % 2}" / f.name)
-    (folder / "broken.mid").write_bytes(b"this is not a MIDI file")
-    return folder
+    return real_midi_folder(SHARED, tmp_path / "mine", "part")
 
 
 def test_train_on_a_folder_makes_a_user_checkpoint_that_generates_reproducibly(data, real_folder, capsys):

@@ -73,6 +73,7 @@ class VoteStore:
 
     def __init__(self, url: str | None = None, *, echo: bool = False):
         self.engine: Engine = self._make_engine(_normalise_url(url or default_db_url()), echo)
+        self._secret: bytes | None = None
         self._create_schema()
 
     @staticmethod
@@ -177,8 +178,13 @@ class VoteStore:
                                 .where(closed_studies.c.study_id == study_id)).first() is not None
 
     def side_secret(self) -> bytes:
-        with self.engine.connect() as conn:
-            return bytes.fromhex(conn.execute(select(meta.c.value).where(meta.c.key == "side_secret")).scalar_one())
+        """The store's secret (made with the store, never changed): read once, then kept. Every trial's side,
+        every study link key and live-vote code is derived from it, some on every poll."""
+        if self._secret is None:
+            with self.engine.connect() as conn:
+                value = conn.execute(select(meta.c.value).where(meta.c.key == "side_secret")).scalar_one()
+            self._secret = bytes.fromhex(value)
+        return self._secret
 
     # ---- trials -------------------------------------------------------------------------------
     def insert_trial(self, record: TrialRecord) -> TrialRecord:
