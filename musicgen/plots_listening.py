@@ -144,3 +144,50 @@ def live_tally_figure(counts: Mapping[str, int], labels: Mapping[str, str], *, t
                       yaxis={"range": [0, top * 1.25], "title": "votes", "dtick": max(1, math.ceil(top / 5))},
                       xaxis={"tickfont": {"size": 22}}, showlegend=False)
     return fig
+
+
+def mean_scores_figure(scores, names: Mapping[str, str] | None = None, *, title: str = "") -> go.Figure:
+    """MOS per system (1–5), one bar group per criterion, with 95 % t intervals (`ratings.MeanScore`s)."""
+    rows = [s for s in scores if s.n > 0]
+    if not rows:
+        return empty_figure("no ratings yet", title)
+    fig = go.Figure()
+    for criterion in dict.fromkeys(s.criterion for s in rows):
+        mine = [s for s in rows if s.criterion == criterion]
+        fig.add_trace(go.Bar(
+            name=criterion, x=[_name(s.system, names) for s in mine], y=[s.mean for s in mine],
+            error_y=dict(type="data", symmetric=False,
+                         array=[s.high - s.mean if _finite(s.high) else 0 for s in mine],
+                         arrayminus=[s.mean - s.low if _finite(s.low) else 0 for s in mine]),
+            customdata=[[s.n, s.low, s.high] for s in mine],
+            hovertemplate=f"{criterion}<br>%{{x}}: MOS %{{y:.2f}} (n = %{{customdata[0]}})<br>"
+                          "95 % interval %{customdata[1]:.2f}–%{customdata[2]:.2f}<extra></extra>"))
+    fig.update_layout(template=TEMPLATE, title=dict(text=title), height=380, barmode="group",
+                      yaxis=dict(title=dict(text="mean opinion score (1 = bad, 5 = excellent)"), range=[1, 5.2]),
+                      showlegend=len(fig.data) > 1, margin=dict(l=10, r=10, t=60 if title else 30, b=40))
+    return fig
+
+
+def mushra_figure(result, names: Mapping[str, str] | None = None, *, title: str = "") -> go.Figure:
+    """0–100 ratings of one criterion (`ratings.MushraResult`): per system the median with its distribution-free
+    95 % interval (bars) and the mean (diamond)."""
+    rows = [s for s in (result.systems if result is not None else []) if s.n > 0]
+    if not rows:
+        return empty_figure("no ratings yet", title)
+    labels = [_name(s.system, names) for s in rows]
+    med = np.array([s.median for s in rows])
+    low = np.array([s.median_low if _finite(s.median_low) else s.median for s in rows])
+    high = np.array([s.median_high if _finite(s.median_high) else s.median for s in rows])
+    fig = go.Figure([
+        go.Bar(name="median", x=labels, y=med, marker_color=BAR_COLOR,
+               error_y=dict(type="data", symmetric=False, array=high - med, arrayminus=med - low),
+               customdata=np.stack([low, high, [s.n for s in rows]], axis=1),
+               hovertemplate="%{x}: median %{y:.0f} (n = %{customdata[2]})<br>95 % interval "
+                             "%{customdata[0]:.0f}–%{customdata[1]:.0f}<extra></extra>"),
+        go.Scatter(name="mean", x=labels, y=[s.mean for s in rows], mode="markers",
+                   marker=dict(symbol="diamond", size=11, color="#e45756"),
+                   hovertemplate="%{x}: mean %{y:.1f}<extra></extra>")])
+    fig.update_layout(template=TEMPLATE, title=dict(text=title), height=380,
+                      yaxis=dict(title=dict(text="rating (0 = bad, 100 = excellent)"), range=[0, 100]),
+                      margin=dict(l=10, r=10, t=60 if title else 30, b=40))
+    return fig

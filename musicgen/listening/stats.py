@@ -204,7 +204,7 @@ def identification(votes: list[Vote], *, confidence: float = 0.95) -> Identifica
     for v in votes:
         if v.kind == "identify":
             outcomes.append((v.system_a, bool(v.correct)))
-        elif REAL in (v.system_a, v.system_b) and v.winner != TIE:
+        elif v.kind == "pair" and REAL in (v.system_a, v.system_b) and v.winner != TIE:
             model = v.system_b if v.system_a == REAL else v.system_a
             outcomes.append((model, v.winner == REAL))
     if not outcomes:

@@ -143,3 +143,9 @@ def test_votes_for_power_matches_the_textbook_sample_size():
     assert votes_for_power(0.6) == votes_for_power(0.4) == 194
     assert votes_for_power(0.7) == 47 and votes_for_power(0.5) is None and votes_for_power(float("nan")) is None
     assert votes_for_power(0.6, power=0.9) > 194
+
+
+def test_identification_counts_only_pair_and_identify_votes():
+    # a rating vote of a real clip has no winner: it is not a pair vote that the real piece lost
+    rated = dataclasses.replace(vote(REAL, None, None), kind="mos", answer="4")
+    assert identification([rated]) is None
