@@ -112,17 +112,28 @@ def prepare_trial(store: VoteStore, study_id: str, participant_id: str, *, sound
             _plan_ahead(store, spec, record, soundfont)
     return BlindTrial(token=record.token, study_id=study_id, kind=record.kind, number=record.number,
                       total=spec.trials_per_participant, question=spec.question,
-                      labels=("A", "B") if record.kind == "pair" else ("clip",), answers=ANSWERS[record.kind],
+                      labels=trial_labels(record), answers=ANSWERS[record.kind],
                       audio=audio)
 
 
-def submit_vote(store: VoteStore, token: str, answer: str, *, comment: str | None = None,
-                response_seconds: float | None = None, listen_seconds: list[float] | None = None) -> Vote:
+def trial_labels(record: TrialRecord) -> tuple[str, ...]:
+    """What the page calls the clips: A and B (pair), 1..K (mushra), or "clip"."""
+    if record.kind == "pair":
+        return ("A", "B")
+    if record.kind == "mushra":
+        return tuple(str(i + 1) for i in range(len(record.clips)))
+    return ("clip",)
+
+
+def submit_vote(store: VoteStore, token: str, answer: str | None = None, *, comment: str | None = None,
+                response_seconds: float | None = None, listen_seconds: list[float] | None = None,
+                **ratings_or_answers) -> Vote:
     """Store the vote (once: a repeat returns the stored vote with duplicate=True), with the seconds each
     clip was played (as the page measured them). The returned Vote reveals the trial (systems, seeds,
-    sides) and may be shown once it is stored."""
+    sides) and may be shown once it is stored. `ratings=` (mos, mushra) and `answers=` (a pair study with
+    several criteria) are passed to `VoteStore.record_vote`."""
     return store.record_vote(token, answer, comment=comment, response_seconds=response_seconds,
-                             listen_seconds=listen_seconds)
+                             listen_seconds=listen_seconds, **ratings_or_answers)
 
 
 def reveal(store: VoteStore, token: str) -> Vote:
@@ -160,7 +171,7 @@ def _heard(records) -> set:
 
 
 def _systems_key(record: TrialRecord) -> tuple[str, ...]:
-    return tuple(sorted(s for s in (record.system_a, record.system_b) if s is not None))
+    return tuple(sorted(s for s, _, _ in record.clips))
 
 
 def schedule_trial(store: VoteStore, spec: StudySpec, participant_id: str, number: int, earlier: list[TrialRecord],
@@ -180,13 +191,16 @@ def schedule_trial(store: VoteStore, spec: StudySpec, participant_id: str, numbe
     systems = _choose_systems(spec, counts, heard, own)
     token = secrets.token_urlsafe(16)
     sides = [(s, _pick_seed(store, spec, s, heard, soundfont)) for s in systems]
-    if len(sides) == 2 and _flip(store.side_secret(), token):
+    if spec.kind == "mushra":  # BS.2132: a fresh order per trial, decided here and kept in the store
+        secrets.SystemRandom().shuffle(sides)
+    elif len(sides) == 2 and _flip(store.side_secret(), token):
         sides.reverse()
     settings = [clips.clip_settings(spec, s, seed) for s, seed in sides]
-    (sa, seed_a), (sb, seed_b) = sides[0], (sides[1] if len(sides) == 2 else (None, None))
+    (sa, seed_a), (sb, seed_b) = sides[0], (sides[1] if len(sides) >= 2 else (None, None))
     return TrialRecord(token=token, study_id=study_id, participant_id=participant_id, number=number,
                          kind=spec.kind, system_a=sa, seed_a=seed_a, settings_a=settings[0], system_b=sb,
-                         seed_b=seed_b, settings_b=settings[1] if len(settings) == 2 else None,
+                         seed_b=seed_b, settings_b=settings[1] if len(settings) >= 2 else None,
+                         more_clips=[[s, seed, st] for (s, seed), st in zip(sides[2:], settings[2:])] or None,
                          soundfont=_soundfont_name(soundfont), sample_rate=SAMPLE_RATE,
                        served_at=datetime.now(UTC))
 
@@ -247,6 +261,15 @@ def _choose_systems(spec: StudySpec, counts: dict, heard: set, own: Counter) -> 
         if not options:
             raise StudyExhausted(f"study {spec.id}: this participant has heard every held-out piece")
         return min(options, key=lambda p: (own[p], *counts.get(p, (0, 0)), rng.random()))
+    if spec.kind == "mushra":  # K systems: those this participant has rated least, then at random
+        options = [s for s in spec.systems if real_left or s != REAL]
+        if len(options) < spec.clips_per_trial:
+            raise StudyExhausted(f"study {spec.id}: this participant has heard every held-out piece")
+        met = Counter(s for key, n in own.items() for s in key for _ in range(n))
+        return tuple(sorted(options, key=lambda s: (met[s], rng.random()))[:spec.clips_per_trial])
+    if spec.kind == "mos":  # every system alike (real included): least met, then least voted and served
+        options = [s for s in spec.systems if real_left or s != REAL]
+        return (min(options, key=lambda s: (own[(s,)], *counts.get((s,), (0, 0)), rng.random())),)
     groups = {"real": [REAL] if real_left else [], "model": list(spec.models)}
     totals = {}
     for g, members in groups.items():

@@ -26,7 +26,11 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-ANSWERS = {"pair": ("A", "B", "none"), "identify": ("person", "machine")}
+RATED = "rated"  # the answer of a mos/mushra vote: its values are in `ratings`, one row per clip and criterion
+ANSWERS = {"pair": ("A", "B", "none"), "identify": ("person", "machine"), "mos": (RATED,), "mushra": (RATED,)}
+ACR_LABELS = {5: "Excellent", 4: "Good", 3: "Fair", 2: "Poor", 1: "Bad"}  # ITU-T P.808 absolute category rating
+MOS_RANGE = (1, 5)  # whole numbers
+MUSHRA_RANGE = (0.0, 100.0)
 TIE = "tie"
 MAX_COMMENT = 2000
 
@@ -46,7 +50,8 @@ def _sides() -> list[Column]:
     return [Column("system_a", String(128), nullable=False), Column("seed_a", Integer, nullable=False),
             Column("settings_a", JSON, nullable=False), Column("system_b", String(128)), Column("seed_b", Integer),
             Column("settings_b", JSON), Column("soundfont", String(256), nullable=False),
-            Column("sample_rate", Integer, nullable=False)]
+            Column("sample_rate", Integer, nullable=False),
+            Column("more_clips", JSON)]  # mushra: the clips after A and B, [system, seed, settings] each
 
 
 trials = Table("trials", metadata,
@@ -72,8 +77,39 @@ votes = Table("votes", metadata,
               Column("comment", Text),
               Column("response_seconds", Float),
               Column("listen_seconds", JSON),  # seconds each clip was actually played before the vote (A first)
+              Column("answers", JSON),  # pair with several criteria: {criterion: A|B|none}; `answer` is the first's
               Column("served_at", DateTime(timezone=True), nullable=False),
               Column("voted_at", DateTime(timezone=True), nullable=False))
+
+
+# Ratings (mos, mushra): one row per clip position and criterion of a vote, stored with the vote in one transaction.
+# `system` and `seed` are resolved from the trial server side; `position` is the clip's place on the screen (0: A/1).
+ratings = Table("ratings", metadata,
+                Column("id", Integer, primary_key=True, autoincrement=True),
+                Column("trial_token", String(64), ForeignKey("trials.token"), nullable=False),
+                Column("study_id", String(64), nullable=False, index=True),
+                Column("participant_id", String(64), nullable=False),
+                Column("number", Integer, nullable=False),
+                Column("position", Integer, nullable=False),
+                Column("system", String(128), nullable=False),
+                Column("seed", Integer, nullable=False),
+                Column("criterion", String(64), nullable=False),
+                Column("value", Float, nullable=False),
+                Column("listen_seconds", Float),
+                Column("voted_at", DateTime(timezone=True), nullable=False),
+                UniqueConstraint("trial_token", "position", "criterion", name="one_rating_per_clip"))
+
+# A participant's path through a study (flow.py), so a reload or another replica resumes at the right step.
+participants = Table("participants", metadata,
+                     Column("study_id", String(64), ForeignKey("studies.id"), primary_key=True),
+                     Column("participant_id", String(64), primary_key=True),
+                     Column("consented_at", DateTime(timezone=True)),
+                     Column("headphones", JSON),  # {"answers": [...], "correct": n, "trials": 6}
+                     Column("headphones_passed", Boolean),
+                     Column("questionnaire", JSON),  # {question id: answer}
+                     Column("practice", JSON),  # the practice trials' answers, in order (never counted)
+                     Column("completed_at", DateTime(timezone=True)),
+                     Column("created_at", DateTime(timezone=True), nullable=False))
 
 
 # The clip bank (bank.py): one rendered clip per row, keyed by a hash of its provenance (system, seed, settings,
@@ -123,12 +159,14 @@ class TrialRecord:
     soundfont: str
     sample_rate: int
     served_at: datetime
+    more_clips: list | None = None  # mushra: [system, seed, settings] of the clips after A and B
 
     @property
     def clips(self) -> list[tuple[str, int, dict]]:
-        """(system, seed, settings) per side, A first."""
+        """(system, seed, settings) per side, A first (then a mushra trial's further clips)."""
         sides = [(self.system_a, self.seed_a, self.settings_a)]
-        return sides + ([(self.system_b, self.seed_b, self.settings_b)] if self.system_b is not None else [])
+        sides += [(self.system_b, self.seed_b, self.settings_b)] if self.system_b is not None else []
+        return sides + [(s, int(seed), settings) for s, seed, settings in (self.more_clips or [])]
 
 
 @dataclass(frozen=True)
@@ -142,6 +180,7 @@ class Vote(TrialRecord):
     comment: str | None = None
     response_seconds: float | None = None
     listen_seconds: list | None = None
+    answers: dict | None = None
     voted_at: datetime | None = None
     duplicate: bool = False
 

@@ -28,6 +28,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from musicgen.listening.schema import (
     ANSWERS,
     MAX_COMMENT,
+    MOS_RANGE,
+    MUSHRA_RANGE,
+    RATED,
     TIE,
     LiveRound,
     TrialRecord,
@@ -37,13 +40,15 @@ from musicgen.listening.schema import (
     live_rounds,
     meta,
     metadata,
+    participants,
     studies,
     to_record,
     trials,
     utc,
     votes,
 )
-from musicgen.listening.study import REAL, StudySpec
+from musicgen.listening.schema import ratings as ratings_table  # `ratings` is also a method and an argument
+from musicgen.listening.study import RATING_KINDS, REAL, StudySpec
 from musicgen.paths import data_dir
 
 __all__ = ["ANSWERS", "TIE", "TrialRecord", "Vote", "VoteStore", "default_db_url", "open_store"]
@@ -232,16 +237,36 @@ class VoteStore:
         return {k: (v[0], v[1]) for k, v in counts.items()}
 
     # ---- votes --------------------------------------------------------------------------------
-    def record_vote(self, token: str, answer: str, *, comment: str | None = None,
-                    response_seconds: float | None = None, listen_seconds: list[float] | None = None) -> Vote:
+    def record_vote(self, token: str, answer: str | None = None, *, comment: str | None = None,
+                    response_seconds: float | None = None, listen_seconds: list[float] | None = None,
+                    answers: dict[str, str] | None = None, ratings: dict[str, list[float]] | None = None) -> Vote:
         """Store the vote for a served trial, once. `answer`: A, B or none (pair); person or machine
-        (identify). A second submit for the same token returns the stored vote with duplicate=True."""
+        (identify). A pair study with several criteria takes `answers` ({criterion: A|B|none}, every criterion;
+        `answer` is then the first criterion's). A mos or mushra trial takes `ratings` ({criterion: one value per
+        clip, in screen order}: 1-5 whole numbers for mos, 0-100 for mushra): they go to the `ratings` table with
+        each clip's system, in the same transaction as the vote. A second submit for the same token returns the
+        stored vote with duplicate=True."""
         existing = self.get_vote(token)
         if existing is not None:
             return replace(existing, duplicate=True)
         trial = self.get_trial(token)
         if trial is None:
             raise KeyError("unknown trial token")
+        criteria = [c.name for c in self.get_study(trial.study_id).rating_criteria]
+        rating_rows = []
+        if trial.kind in RATING_KINDS:
+            rating_rows = _rating_rows(trial, criteria, ratings, listen_seconds)
+            answer = RATED
+        elif ratings is not None:
+            raise ValueError(f"a {trial.kind} trial takes an answer, not ratings")
+        if answers is not None:
+            if trial.kind != "pair" or set(answers) != set(criteria):
+                raise ValueError(f"answers: one per criterion ({', '.join(criteria)}) in a pair study")
+            bad = [a for a in answers.values() if a not in ANSWERS["pair"]]
+            if bad:
+                raise ValueError(f"answers must be among {', '.join(ANSWERS['pair'])}, not {bad[0]!r}")
+            answers = {c: answers[c] for c in criteria}
+            answer = answers[criteria[0]]
         if answer not in ANSWERS[trial.kind]:
             raise ValueError(f"answer must be one of {', '.join(ANSWERS[trial.kind])}, not {answer!r}")
         voted_at = _now()
@@ -250,15 +275,19 @@ class VoteStore:
         comment = (comment or "").strip()[:MAX_COMMENT] or None
         if trial.kind == "pair":
             winner, correct = {"A": trial.system_a, "B": trial.system_b, "none": TIE}[answer], None
-        else:
+        elif trial.kind == "identify":
             winner, correct = None, (answer == "person") == (trial.system_a == REAL)
+        else:
+            winner, correct = None, None
         values = {f.name: getattr(trial, f.name) for f in fields(TrialRecord) if f.name != "token"}
         values.update(trial_token=token, answer=answer, winner=winner, correct=correct, comment=comment,
-                      response_seconds=float(response_seconds), voted_at=voted_at,
+                      response_seconds=float(response_seconds), voted_at=voted_at, answers=answers,
                       listen_seconds=None if listen_seconds is None else [round(float(s), 2) for s in listen_seconds])
         try:
-            with self._write() as conn:
+            with self._write() as conn:  # the vote and its ratings together, or neither
                 conn.execute(insert(votes).values(**values))
+                if rating_rows:
+                    conn.execute(insert(ratings_table), [dict(r, voted_at=voted_at) for r in rating_rows])
         except IntegrityError:
             return replace(self.get_vote(token), duplicate=True)  # a concurrent submit got there first
         return self.get_vote(token)
@@ -282,6 +311,56 @@ class VoteStore:
             q = q.where(votes.c.study_id == study_id)
         with self.engine.connect() as conn:
             return int(conn.execute(q).scalar())
+
+    def ratings(self, study_id: str) -> list[dict]:
+        """Every rating of a mos/mushra study, one dict per clip and criterion of each vote, in the order
+        stored: study, participant, trial (the trial's number for its participant), token, position (0-based
+        place on the screen), system, seed, criterion, value, listen_seconds (that clip's), created (the vote's
+        time, UTC). One trial of one participant (its token) is one MUSHRA block."""
+        q = select(ratings_table).where(ratings_table.c.study_id == study_id).order_by(ratings_table.c.id)
+        with self.engine.connect() as conn:
+            return [{"study": r.study_id, "participant": r.participant_id, "trial": r.number, "token": r.trial_token,
+                     "position": r.position, "system": r.system, "seed": r.seed, "criterion": r.criterion,
+                     "value": r.value, "listen_seconds": r.listen_seconds, "created": utc(r.voted_at)}
+                    for r in conn.execute(q)]
+
+    # ---- participants (flow.py) ------------------------------------------------------------------
+    def participant(self, study_id: str, participant_id: str) -> dict | None:
+        """A participant's path through a study (consented_at, headphones, headphones_passed, questionnaire,
+        practice, completed_at, created_at), or None before their first step."""
+        q = select(participants).where(participants.c.study_id == study_id,
+                                       participants.c.participant_id == participant_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        return None if row is None else {k: utc(v) for k, v in row._mapping.items()}
+
+    def participants(self, study_id: str) -> list[dict]:
+        """Every participant row of a study (see `participant`), by participant id."""
+        q = select(participants).where(participants.c.study_id == study_id).order_by(participants.c.participant_id)
+        with self.engine.connect() as conn:
+            return [{k: utc(v) for k, v in row._mapping.items()} for row in conn.execute(q)]
+
+    def update_participant(self, study_id: str, participant_id: str, *, only_if_unset: str | None = None,
+                           **values) -> bool:
+        """Set some of a participant's fields (the row is made on first use). With `only_if_unset`, only when
+        that field is still empty (a step done once: a second submit changes nothing); True if written."""
+        key = (participants.c.study_id == study_id, participants.c.participant_id == participant_id)
+        for attempt in range(2):
+            try:
+                with self._write() as conn:
+                    row = conn.execute(select(participants).where(*key)).first()
+                    if row is None:
+                        conn.execute(insert(participants).values(study_id=study_id, participant_id=participant_id,
+                                                                 created_at=_now(), **values))
+                        return True
+                    if only_if_unset is not None and getattr(row, only_if_unset) is not None:
+                        return False
+                    conn.execute(update(participants).where(*key).values(**values))
+                    return True
+            except IntegrityError:  # another process made the row first: update it
+                if attempt:
+                    raise
+        return False
 
 
     # ---- live rounds (live.py) ------------------------------------------------------------------
@@ -381,7 +460,8 @@ class _WriteTx:
 
 
 # Columns added after a table was first created (create_all makes missing tables, never missing columns).
-_LATER_COLUMNS = {"votes": {"listen_seconds": "JSON"}}
+_LATER_COLUMNS = {"votes": {"listen_seconds": "JSON", "answers": "JSON", "more_clips": "JSON"},
+                  "trials": {"more_clips": "JSON"}}
 
 
 def _add_missing_columns(conn) -> None:
@@ -396,6 +476,31 @@ def _add_missing_columns(conn) -> None:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _rating_rows(trial: TrialRecord, criteria: list[str], given: dict | None, listen_seconds) -> list[dict]:
+    """The ratings table's rows of one vote, checked: one value per clip for every criterion, in range."""
+    clips = trial.clips
+    if not isinstance(given, dict) or set(given) != set(criteria):
+        raise ValueError(f"ratings: one list per criterion ({', '.join(criteria)})")
+    low, high = MOS_RANGE if trial.kind == "mos" else MUSHRA_RANGE
+    rows = []
+    for criterion in criteria:
+        values = list(given[criterion])
+        if len(values) != len(clips):
+            raise ValueError(f"ratings[{criterion}]: {len(values)} values for {len(clips)} clips")
+        for position, ((system, seed, _), value) in enumerate(zip(clips, values)):
+            ok = (not isinstance(value, bool) and isinstance(value, (int, float)) and low <= value <= high
+                  and (trial.kind != "mos" or float(value).is_integer()))
+            if not ok:
+                raise ValueError(f"ratings[{criterion}]: {value!r} must be a {'whole ' if trial.kind == 'mos' else ''}"
+                                 f"number from {low:g} to {high:g}")
+            heard = None if listen_seconds is None or position >= len(listen_seconds) else listen_seconds[position]
+            rows.append({"trial_token": trial.token, "study_id": trial.study_id,
+                         "participant_id": trial.participant_id, "number": trial.number, "position": position,
+                         "system": system, "seed": int(seed), "criterion": criterion, "value": float(value),
+                         "listen_seconds": None if heard is None else round(float(heard), 2)})
+    return rows
 
 
 def open_store(url: str | None = None) -> VoteStore:

@@ -1,10 +1,24 @@
 """A listening study: which systems take part, the settings of every clip, the question asked.
 
 A study is plain data (`StudySpec`), read from a small TOML file (`load_study`) or built from a dict by
-the organiser page (`StudySpec.from_dict`). Two kinds:
+the organiser page (`StudySpec.from_dict`). Four kinds:
 
 * ``pair``: two clips per trial, labelled only A and B; answers A, B or no preference.
 * ``identify``: one clip per trial, "person or machine?" (the Human-or-AI game); needs ``real``.
+* ``mos``: one clip per trial, a 1-5 absolute category rating per criterion (ITU-T P.808: 5 Excellent,
+  4 Good, 3 Fair, 2 Poor, 1 Bad).
+* ``mushra``: K clips of one trial on one screen (ITU-R BS.2132 style, no reference), labelled only 1..K
+  in an order shuffled per trial, a 0-100 slider each per criterion; ``real`` among the systems is the hidden
+  anchor. K = ``mushra_clips`` (default: every system).
+
+``criteria`` (optional) asks several questions per trial: ``criteria = ["musical", "coherent"]`` (the question
+is made from the name) or ``[[criteria]] name = "musical" question = "How musical is it?"``; without it, one
+criterion ("overall") asks ``question``. A pair trial then takes one answer per criterion.
+
+The participant's path (flow.py): consent, an optional headphone check (``headphone_check = "off" | "required"
+| "flag"``), an optional questionnaire (``[[questionnaire]] id = "training_years" text = "..." type = "number" |
+"choice" | "text"``, ``options = [...]`` for a choice), ``practice_trials`` not counted, the trials, and a
+``completion_code`` at the end (a fixed code, or ``"auto"``: one per participant from the store's secret).
 
 The system ``real`` stands for opening excerpts of held-out (test split) pieces of a corpus; every
 other system is a checkpoint id or a sample set, ``samples:<name>`` (MIDI files made by an outside model;
@@ -44,19 +58,31 @@ from musicgen.sample_sets import SampleSetError, load_sample_set
 from musicgen.sampling import TEMPERATURE_RANGE
 
 REAL = "real"
-KINDS = ("pair", "identify")
+KINDS = ("pair", "identify", "mos", "mushra")
+RATING_KINDS = ("mos", "mushra")  # kinds whose answers are ratings, one per clip and criterion
 MAX_TRIALS = 200
 MAX_CLIP_SECONDS = 120.0
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _TOP_KEYS = {"id", "kind", "title", "systems", "trials_per_participant", "question", "consent", "corpus", "clip",
-             "min_listen_seconds", "reveal"}
+             "min_listen_seconds", "reveal", "criteria", "mushra_clips", "headphone_check", "questionnaire",
+             "practice_trials", "completion_code"}
+HEADPHONE_CHECKS = ("off", "required", "flag")  # flag: a failed check is stored and the participant goes on
+QUESTION_TYPES = ("number", "choice", "text")
+MAX_PRACTICE = 10
+DEFAULT_CRITERION = "overall"
+AUTO_CODE = "auto"  # completion_code = "auto": one code per participant (HMAC of the store's secret)
+_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # What a participant sees after the last trial: nothing but thanks (research studies: no one is swayed),
 # what they heard and chose, or that and everyone's votes (only once the organiser has closed the study).
 REVEALS = ("none", "own", "everyone")
 MIN_LISTEN_SECONDS = 5.0  # Music Arena's rule: each clip played this long before an answer counts
 _CLIP_KEYS = {"seconds", "temperature", "top_k", "top_p", "primer", "overrides"}
 _OVERRIDE_KEYS = {"temperature", "top_k", "top_p"}
-DEFAULT_QUESTIONS = {"pair": "Which clip is more musical?", "identify": "Was this composed by a person or a machine?"}
+DEFAULT_QUESTIONS = {"pair": "Which clip is more musical?", "identify": "Was this composed by a person or a machine?",
+                     "mos": "How good is this clip as music?",
+                     "mushra": "How good is each clip as music? (0 = bad, 100 = excellent)"}
+CRITERION_QUESTIONS = {"pair": "Which clip is more {name}?", "mos": "How {name} is this clip?",
+                       "mushra": "How {name} is each clip?"}  # for criteria given by name only
 
 
 class StudyError(ValueError):
@@ -88,6 +114,27 @@ class ClipSettings:
 
 
 @dataclass(frozen=True)
+class Criterion:
+    """One question asked per trial: `name` is what is stored with each answer, `question` what is shown."""
+
+    name: str
+    question: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of the participant questionnaire (asked once, before the trials)."""
+
+    id: str
+    text: str
+    type: str = "text"  # number | choice | text
+    options: tuple[str, ...] = ()  # choice: the options shown
+    min: float | None = None  # number: the allowed range
+    max: float | None = None
+    required: bool = True
+
+
+@dataclass(frozen=True)
 class StudySpec:
     id: str
     systems: tuple[str, ...]
@@ -100,6 +147,24 @@ class StudySpec:
     clip: ClipSettings = field(default_factory=ClipSettings)
     min_listen_seconds: float = MIN_LISTEN_SECONDS  # each clip played this long before the answer opens; 0: off
     reveal: str = "none"  # after the last trial: none | own | everyone (others' votes once the study is closed)
+    criteria: tuple[Criterion, ...] = ()  # as given; `rating_criteria` fills in the default
+    mushra_clips: int | None = None  # mushra: clips per screen (None: every system)
+    headphone_check: str = "off"  # off | required | flag
+    questionnaire: tuple[Question, ...] = ()
+    practice_trials: int = 0  # trials before the real ones, not counted
+    completion_code: str = ""  # shown at the end: "" none, a fixed code, or "auto" (per participant)
+
+    @property
+    def rating_criteria(self) -> tuple[Criterion, ...]:
+        """The criteria asked in every trial: the study's, else one ("overall") asking `question`."""
+        return self.criteria or (Criterion(DEFAULT_CRITERION, self.question or DEFAULT_QUESTIONS[self.kind]),)
+
+    @property
+    def clips_per_trial(self) -> int:
+        """How many clips one trial plays: 2 (pair), K (mushra), else 1."""
+        if self.kind == "mushra":
+            return self.mushra_clips or len(self.systems)
+        return 2 if self.kind == "pair" else 1
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -147,7 +212,7 @@ class StudySpec:
             raise StudyError(f"reveal: {reveal!r} must be one of {', '.join(REVEALS)}")
         return cls(id=sid, systems=systems, kind=kind, title=texts["title"].strip(), trials_per_participant=trials,
                    question=question, consent=texts["consent"].strip(), corpus=corpus, clip=clip,
-                   min_listen_seconds=listen, reveal=reveal)
+                   min_listen_seconds=listen, reveal=reveal, **_flow_fields(data, kind, systems))
 
     def to_dict(self) -> dict:
         """Plain data (JSON/TOML-able); `StudySpec.from_dict(spec.to_dict()) == spec`."""
@@ -158,6 +223,9 @@ class StudySpec:
             clip["overrides"] = {s: {k: v for k, v in asdict(o).items() if v is not None}
                                  for s, o in self.clip.overrides}
         d["clip"] = clip
+        d["criteria"] = [asdict(c) for c in self.criteria]
+        d["questionnaire"] = [{k: (list(v) if k == "options" else v) for k, v in asdict(q).items()
+                               if v is not None and v != ()} for q in self.questionnaire]
         return {k: v for k, v in d.items() if v is not None}
 
     def to_json(self) -> str:
@@ -222,7 +290,102 @@ def _systems(value, kind: str) -> tuple[str, ...]:
         raise StudyError("systems: a pair study needs at least two systems")
     if kind == "identify" and (REAL not in systems or len(systems) < 2):
         raise StudyError(f"systems: an identify study needs {REAL!r} and at least one model")
+    if kind == "mushra" and len(systems) < 2:
+        raise StudyError("systems: a mushra study needs at least two systems")
     return systems
+
+
+def _flow_fields(data: dict, kind: str, systems: tuple[str, ...]) -> dict:
+    """The criteria, mushra and participant-flow options of a study, validated."""
+    criteria = _criteria(data.get("criteria", []), kind)
+    k = data.get("mushra_clips")
+    if k is not None:
+        if kind != "mushra":
+            raise StudyError("mushra_clips: only a mushra study shows several clips on one screen")
+        k = _number(k, "mushra_clips", 2, len(systems), integer=True)
+    check = data.get("headphone_check", "off")
+    if check not in HEADPHONE_CHECKS:
+        raise StudyError(f"headphone_check: {check!r} must be one of {', '.join(HEADPHONE_CHECKS)}")
+    practice = _number(data.get("practice_trials", 0), "practice_trials", 0, MAX_PRACTICE, integer=True)
+    code = data.get("completion_code", "")
+    if not isinstance(code, str) or (code and not _CODE.fullmatch(code)):
+        raise StudyError(f"completion_code: {code!r} must be {AUTO_CODE!r} or 1-64 characters of A-Z, a-z, 0-9, "
+                         "'-' or '_'")
+    return {"criteria": criteria, "mushra_clips": k, "headphone_check": check,
+            "questionnaire": _questionnaire(data.get("questionnaire", [])), "practice_trials": practice,
+            "completion_code": code}
+
+
+def _criteria(value, kind: str) -> tuple[Criterion, ...]:
+    if not isinstance(value, (list, tuple)):
+        raise StudyError("criteria: must be a list of names, or of tables with name and question")
+    if value and kind == "identify":
+        raise StudyError("criteria: an identify study asks one question (person or machine?)")
+    out = []
+    for i, c in enumerate(value):
+        where = f"criteria[{i}]"
+        if isinstance(c, str):
+            c = {"name": c}
+        if not isinstance(c, dict):
+            raise StudyError(f"{where}: must be a name or a table with name and question")
+        _no_unknown(c, {"name", "question"}, where)
+        name, question = c.get("name"), c.get("question", "")
+        if not isinstance(name, str) or not _CRITERION.fullmatch(name):
+            raise StudyError(f"{where}.name: {name!r} must be 1-64 characters of a-z, 0-9, '-' or '_'")
+        if not isinstance(question, str):
+            raise StudyError(f"{where}.question: must be text")
+        out.append(Criterion(name, question.strip() or CRITERION_QUESTIONS[kind].format(name=name)))
+    names = [c.name for c in out]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise StudyError(f"criteria: {', '.join(dupes)} listed twice")
+    return tuple(out)
+
+
+_CRITERION = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_QUESTION_KEYS = {"id", "text", "type", "options", "min", "max", "required"}
+
+
+def _questionnaire(value) -> tuple[Question, ...]:
+    if not isinstance(value, (list, tuple)):
+        raise StudyError("questionnaire: must be a list of tables ([[questionnaire]] in TOML)")
+    out = []
+    for i, q in enumerate(value):
+        where = f"questionnaire[{i}]"
+        if not isinstance(q, dict):
+            raise StudyError(f"{where}: must be a table with id, text and type")
+        _no_unknown(q, _QUESTION_KEYS, where)
+        qid, text, qtype = q.get("id"), q.get("text"), q.get("type", "text")
+        if not isinstance(qid, str) or not _CRITERION.fullmatch(qid):
+            raise StudyError(f"{where}.id: {qid!r} must be 1-64 characters of a-z, 0-9, '-' or '_'")
+        if not isinstance(text, str) or not text.strip():
+            raise StudyError(f"{where}.text: the question shown, as text")
+        if qtype not in QUESTION_TYPES:
+            raise StudyError(f"{where}.type: {qtype!r} must be one of {', '.join(QUESTION_TYPES)}")
+        options = q.get("options", [])
+        if qtype == "choice":
+            if (not isinstance(options, (list, tuple)) or len(options) < 2
+                    or not all(isinstance(o, str) and o.strip() for o in options)):
+                raise StudyError(f"{where}.options: a choice needs a list of at least two options (text)")
+        elif options:
+            raise StudyError(f"{where}.options: only a choice question has options")
+        low, high = q.get("min"), q.get("max")
+        if qtype != "number" and (low is not None or high is not None):
+            raise StudyError(f"{where}: min and max are for number questions")
+        low = None if low is None else _number(low, f"{where}.min", -1e9, 1e9)
+        high = None if high is None else _number(high, f"{where}.max", -1e9, 1e9)
+        if low is not None and high is not None and low > high:
+            raise StudyError(f"{where}: min {low:g} is above max {high:g}")
+        required = q.get("required", True)
+        if not isinstance(required, bool):
+            raise StudyError(f"{where}.required: must be true or false")
+        out.append(Question(id=qid, text=text.strip(), type=qtype, options=tuple(o.strip() for o in options),
+                            min=low, max=high, required=required))
+    ids = [q.id for q in out]
+    dupes = sorted({n for n in ids if ids.count(n) > 1})
+    if dupes:
+        raise StudyError(f"questionnaire: id {', '.join(dupes)} used twice")
+    return tuple(out)
 
 
 def _number(value, name: str, low: float, high: float, *, integer: bool = False):

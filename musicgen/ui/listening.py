@@ -5,6 +5,12 @@ system into the page — no system id or title, seed, piece or soundfont name in
 texts, widget keys or file names. Widget keys carry only the trial number; the trial token lives in
 `st.session_state` (server side). Errors shown to participants are generic: a library message may
 name a model, so the details go to the server log only.
+
+The participant's path (`run_study`) follows `musicgen.listening.flow`: consent, an optional headphone
+check, an optional questionnaire, practice trials (not counted), the trials of the study's kind (pair,
+identify, mos: a 1-5 rating per criterion, mushra: K clips labelled 1..K with a 0-100 slider each per
+criterion), then the reveal the study allows and its completion code. Each step is read from the store, so
+a reload resumes where the participant was.
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ import re
 import streamlit as st
 
 from musicgen import listening as L
-from musicgen.listening.schema import MAX_COMMENT
+from musicgen.listening import flow
+from musicgen.listening.schema import ACR_LABELS, MAX_COMMENT
+from musicgen.listening.study import RATING_KINDS
 from musicgen.ui.playhead import listen_players
 from musicgen.ui.resources import open_vote_store
 
@@ -105,14 +113,16 @@ def prepare(store: L.VoteStore, study_id: str, pid: str):
         return PREPARE_FAILED
 
 
-def vote(store: L.VoteStore, token: str, answer: str, comment: str = "", listen_seconds: list[float] | None = None
-         ) -> bool:
-    """Store the vote once (a second click or a rerun is a no-op); False after a generic error."""
+def vote(store: L.VoteStore, token: str, answer: str | None, comment: str = "",
+         listen_seconds: list[float] | None = None, **ratings_or_answers) -> bool:
+    """Store the vote once (a second click or a rerun is a no-op); False after a generic error.
+    `ratings=` (mos, mushra) or `answers=` (a pair study with several criteria) go with it."""
     done = st.session_state.setdefault(VOTED_KEY, set())
     if token in done:
         return True
     try:
-        L.submit_vote(store, token, answer, comment=comment or None, listen_seconds=listen_seconds)
+        L.submit_vote(store, token, answer, comment=comment or None, listen_seconds=listen_seconds,
+                      **ratings_or_answers)
     except Exception:  # noqa: BLE001
         log.exception("could not store a vote")
         st.error(VOTE_ERROR, icon=":material/error:")
@@ -121,48 +131,193 @@ def vote(store: L.VoteStore, token: str, answer: str, comment: str = "", listen_
     return True
 
 
-# ---- the Listening test page ------------------------------------------------------------------------
-def consent(spec: L.StudySpec, *, resumed: bool = False) -> bool:
-    """The instructions and consent text with a start button; True once the participant has started (in
-    this session, or before: `resumed`, the participant already has trials)."""
-    key = f"listening_started_{spec.id}"
-    if st.session_state.get(key) or resumed:
-        return True
-    st.markdown(spec.consent or DEFAULT_CONSENT)
+# ---- the Listening test page: consent, headphone check, questionnaire, practice, trials, the end ----------
+def _what(spec: L.StudySpec) -> str:
     n = spec.trials_per_participant
-    what = "pairs of clips, A and B" if spec.kind == "pair" else "clips, one at a time"
-    st.caption(f"{n} {'trial' if n == 1 else 'trials'} of {what}. Use headphones or speakers in a quiet place.")
+    trials = f"{n} {'trial' if n == 1 else 'trials'}"
+    return {"pair": f"{trials} of pairs of clips, A and B.",
+            "identify": f"{trials} of clips, one at a time.",
+            "mos": f"{trials} of clips, one at a time, each rated from 1 (bad) to 5 (excellent).",
+            "mushra": f"{trials} of {spec.clips_per_trial} clips on one screen, each rated from 0 (bad) to 100 "
+                      "(excellent)."}[spec.kind]
+
+
+def show_consent(store: L.VoteStore, spec: L.StudySpec, pid: str) -> None:
+    """The instructions and consent text with a start button; the consent is stored with the participant."""
+    st.markdown(spec.consent or DEFAULT_CONSENT)
+    steps = []
+    if spec.headphone_check != "off":
+        steps.append("a one-minute headphone check")
+    if spec.questionnaire:
+        steps.append(f"{len(spec.questionnaire)} short {'question' if len(spec.questionnaire) == 1 else 'questions'} "
+                     "about you")
+    if spec.practice_trials:
+        steps.append(f"{spec.practice_trials} practice {'trial' if spec.practice_trials == 1 else 'trials'}")
+    first = f"First {', then '.join(steps)}; then " if steps else ""
+    st.caption(f"{first}{_what(spec)} Use headphones or speakers in a quiet place.")
     if st.button("I agree, start", type="primary", icon=":material/play_arrow:"):
-        st.session_state[key] = True
+        flow.give_consent(store, spec, pid)
         st.rerun()
-    return False
 
 
-def show_trial(store: L.VoteStore, trial: L.BlindTrial, min_seconds: float = 0.0) -> None:
-    """Progress, the clip players (labelled only A/B), the answer form, open once every clip has played for
-    `min_seconds`; a stored vote (with those play times) reruns the page."""
-    n = trial.number
-    st.progress((n - 1) / trial.total, text=f"Trial {n} of {trial.total}")
-    st.subheader(trial.question, anchor=False)
-    labels = [CLIP_LABELS.get(label, label) for label in trial.labels]
-    played = listen_players(list(trial.audio), trial.mime, labels, min_seconds=min_seconds, trial=n)
+def show_headphone_check(store: L.VoteStore, spec: L.StudySpec, pid: str) -> None:
+    """Woods et al. (2017): six sounds of three tones each; which tone is quietest? Scored on the server."""
+    st.subheader("Headphone check", anchor=False)
+    st.markdown("Please put on headphones and set a comfortable volume. Each sound below plays **three tones**, "
+                "one after another. Which tone is the **quietest**: the first, the second or the third? Play each "
+                "sound once and answer.")
+    audio = flow.headphone_audio(store, spec, pid)
+    with st.form("headphones"):
+        answers = []
+        for i, wav in enumerate(audio):
+            st.audio(wav, format="audio/wav")
+            answers.append(st.radio(f"Sound {i + 1}: the quietest tone was", (1, 2, 3), index=None, horizontal=True,
+                                    key=f"headphones{i}", format_func=lambda t: ("first", "second", "third")[t - 1]))
+        sent = st.form_submit_button("Continue", type="primary", icon=":material/arrow_forward:")
+    if not sent:
+        return
+    if any(a is None for a in answers):
+        st.warning("Please answer for every sound.", icon=":material/touch_app:")
+        return
+    flow.record_headphones(store, spec, pid, answers)
+    st.rerun()
+
+
+SCREENED_OUT_TEXT = ("Thank you for your time. This study needs headphones, and the check suggests the sound is "
+                     "coming from loudspeakers, so we cannot go on with it. You do not need to do anything else.")
+
+
+def show_questionnaire(store: L.VoteStore, spec: L.StudySpec, pid: str) -> None:
+    """The study's questions about the participant, asked once; stored with the participant."""
+    st.subheader("A few questions about you", anchor=False)
+    given = {}
+    with st.form("questionnaire"):
+        for q in spec.questionnaire:
+            label = q.text if q.required else f"{q.text} (optional)"
+            if q.type == "number":
+                given[q.id] = st.number_input(label, min_value=q.min, max_value=q.max, value=None, step=1.0,
+                                              key=f"q_{q.id}")
+            elif q.type == "choice":
+                given[q.id] = st.radio(label, q.options, index=None, key=f"q_{q.id}")
+            else:
+                given[q.id] = st.text_input(label, key=f"q_{q.id}", max_chars=flow.MAX_TEXT_ANSWER)
+        sent = st.form_submit_button("Continue", type="primary", icon=":material/arrow_forward:")
+    if not sent:
+        return
+    problems = flow.record_questionnaire(store, spec, pid, given)
+    if problems:
+        st.warning("\n".join(f"- {p}" for p in problems), icon=":material/touch_app:")
+    else:
+        st.rerun()
+
+
+def show_trial(store: L.VoteStore, spec: L.StudySpec, trial: L.BlindTrial, *, practice_for: str | None = None
+               ) -> None:
+    """Progress, the clip players (labelled only A/B, 1..K or "the clip"), the answer form for the study's kind
+    and criteria, open once every clip has played for the study's minimum; a stored answer reruns the page.
+    `practice_for`: a practice trial of this participant (kept with the participant, never a vote)."""
+    n, min_seconds = trial.number, spec.min_listen_seconds
+    prefix = "practice" if practice_for else ""
+    what = "Practice" if practice_for else "Trial"
+    st.progress((n - 1) / trial.total, text=f"{what} {n} of {trial.total}")
+    if practice_for:
+        st.caption("A practice trial, to get used to the clips and the scale: it is not counted.")
+    criteria = spec.rating_criteria
+    st.subheader(criteria[0].question if len(criteria) == 1 else "Listen, then answer each question", anchor=False)
+    labels = [CLIP_LABELS.get(label, f"Clip {label}") for label in trial.labels]
+    played = listen_players(list(trial.audio), trial.mime, labels, min_seconds=min_seconds,
+                            trial=f"{prefix}{n}" if prefix else n)
     ready = all(s >= min_seconds for s in played)
-    with st.form(f"trial{n}"):
-        answer = st.radio("Your answer", trial.answers, index=None, horizontal=True, key=f"answer{n}",
-                          format_func=lambda a: ANSWER_LABELS.get(a, a))
-        comment = st.text_area("Comment (optional)", key=f"comment{n}", max_chars=MAX_COMMENT,
+    with st.form(f"{prefix}trial{n}"):
+        given = _answer_widgets(trial, criteria, labels, f"{prefix}{{}}{n}")
+        comment = st.text_area("Comment (optional)", key=f"{prefix}comment{n}", max_chars=MAX_COMMENT,
                                placeholder="Anything you noticed")
         sent = st.form_submit_button("Submit and continue", type="primary", icon=":material/arrow_forward:",
                                      disabled=not ready)
     if not ready:
-        what = "each clip" if len(labels) > 1 else "the clip"
-        st.caption(f"Listen to {what} for at least {min_seconds:g} s; then you can answer.")
+        which = "each clip" if len(labels) > 1 else "the clip"
+        st.caption(f"Listen to {which} for at least {min_seconds:g} s; then you can answer.")
     if not sent:
         return
-    if answer is None:
-        st.warning("Choose an answer first.", icon=":material/touch_app:")
-    elif vote(store, trial.token, answer, comment, played):
+    if any(v is None for v in given.values()) or any(v is None for vs in given.values() if isinstance(vs, list)
+                                                     for v in vs):
+        st.warning("Answer every question first." if len(criteria) > 1 else "Choose an answer first.",
+                   icon=":material/touch_app:")
+        return
+    payload = _payload(trial, criteria, given)
+    if practice_for:
+        try:
+            flow.record_practice(store, spec, practice_for, trial, **payload)
+        except Exception:  # noqa: BLE001
+            log.exception("could not store a practice answer")
+            st.error(VOTE_ERROR, icon=":material/error:")
+            return
         st.rerun()
+    elif vote(store, trial.token, payload.pop("answer", None), comment, played, **payload):
+        st.rerun()
+
+
+def _answer_widgets(trial: L.BlindTrial, criteria, labels: list[str], key: str) -> dict:
+    """The answer widgets of one trial: {criterion: answer} (pair, identify), {criterion: [rating]} (mos) or
+    {criterion: [rating per clip]} (mushra). Keys carry the trial number and positions only."""
+    given = {}
+    several = len(criteria) > 1
+    for j, c in enumerate(criteria):
+        suffix = f"_{j}" if several else ""
+        if trial.kind == "mos":
+            given[c.name] = [st.radio(c.question if several else "Your rating", MOS_SCALE, index=None,
+                                      horizontal=True, key=key.format("mos") + f"_{j}",
+                                      format_func=lambda v: f"{v} · {ACR_LABELS[v]}")]
+        elif trial.kind == "mushra":
+            if several:
+                st.markdown(f"**{c.question}**")
+            st.caption(MUSHRA_SCALE)
+            given[c.name] = [st.slider(label, 0, 100, 50, key=key.format("mushra") + f"_{j}_{i}")
+                             for i, label in enumerate(labels)]
+        else:
+            given[c.name] = st.radio(c.question if several else "Your answer", trial.answers, index=None,
+                                     horizontal=True, key=key.format("answer") + suffix,
+                                     format_func=lambda a: ANSWER_LABELS.get(a, a))
+    return given
+
+
+def _payload(trial: L.BlindTrial, criteria, given: dict) -> dict:
+    """What the store takes: answer (one criterion), answers (several, pair) or ratings (mos, mushra)."""
+    if trial.kind in RATING_KINDS:
+        return {"ratings": {c: [float(v) if trial.kind == "mushra" else int(v) for v in vs] for c, vs in given.items()}}
+    if len(criteria) > 1:
+        return {"answers": dict(given)}
+    return {"answer": given[criteria[0].name]}
+
+
+MOS_SCALE = (5, 4, 3, 2, 1)
+MUSHRA_SCALE = "0–20 bad · 20–40 poor · 40–60 fair · 60–80 good · 80–100 excellent"
+
+
+def show_practice(store: L.VoteStore, spec: L.StudySpec, pid: str) -> None:
+    try:
+        with st.spinner("Preparing the practice clips…"):
+            trial = flow.practice_trial(store, spec, pid)
+    except Exception:  # noqa: BLE001 — the message may name a model
+        log.exception("could not prepare a practice trial of study %s", spec.id)
+        st.error(TRIAL_ERROR, icon=":material/error:")
+        return
+    if trial is not None:
+        show_trial(store, spec, trial, practice_for=pid)
+
+
+def show_end(store: L.VoteStore, spec: L.StudySpec, pid: str) -> None:
+    """The reveal (as the study says) and the completion code."""
+    show_summary(store, spec, pid)
+    try:
+        code = flow.completion_code(store, spec, pid)
+    except Exception:  # noqa: BLE001
+        log.exception("could not make the completion code of study %s", spec.id)
+        st.error(STORE_ERROR, icon=":material/error:")
+        return
+    if code:
+        st.markdown("Your completion code (copy it into the page that sent you here):")
+        st.code(code, language=None)
 
 
 def show_summary(store: L.VoteStore, spec: L.StudySpec, pid: str) -> None:
@@ -172,18 +327,35 @@ def show_summary(store: L.VoteStore, spec: L.StudySpec, pid: str) -> None:
         st.success("Thank you, all your answers are saved.", icon=":material/celebration:")
         return
     try:
-        everyone = spec.reveal == "everyone" and store.is_closed(spec.id)
-        summary = L.participant_summary(store, spec.id, pid, everyone=everyone)
+        if spec.kind in RATING_KINDS:
+            rows = rating_rows(store, spec, pid)
+        else:
+            everyone = spec.reveal == "everyone" and store.is_closed(spec.id)
+            summary = L.participant_summary(store, spec.id, pid, everyone=everyone)
+            rows = summary_rows(summary, everyone=everyone)
     except Exception:  # noqa: BLE001
         log.exception("could not summarise study %s", spec.id)
         st.success("Thank you, all your answers are saved.")
         return
     st.success("Thank you, all your answers are saved. Here is what you heard.", icon=":material/celebration:")
-    st.dataframe(summary_rows(summary, everyone=everyone), hide_index=True, width="stretch")
+    st.dataframe(rows, hide_index=True, width="stretch")
     if spec.kind == "identify":
         st.metric("Your score", f"{summary.correct} of {summary.answered}")
-    if everyone:
+    if spec.kind not in RATING_KINDS and everyone:
         st.caption("“Everyone” counts every participant's answers, yours included.")
+
+
+def rating_rows(store: L.VoteStore, spec: L.StudySpec, pid: str) -> list[dict]:
+    """A rating study's reveal: each clip the participant rated, what it was, and their ratings."""
+    rows: dict[tuple[int, int], dict] = {}
+    for r in store.ratings(spec.id):
+        if r["participant"] != pid:
+            continue
+        row = rows.setdefault((r["trial"], r["position"]), {
+            "Trial": r["trial"], **({"Clip": r["position"] + 1} if spec.kind == "mushra" else {}),
+            "The clip was": _title(r["system"])})
+        row[r["criterion"]] = f"{r['value']:g}"
+    return [rows[k] for k in sorted(rows)]
 
 
 def _title(system: str | None) -> str:
@@ -211,18 +383,32 @@ def summary_rows(summary: L.ParticipantSummary, *, everyone: bool = True) -> lis
 
 
 def run_study(store: L.VoteStore, spec: L.StudySpec) -> None:
-    """The participant's whole path through a study: consent, trial after trial, the reveal."""
+    """The participant's whole path through a study, each step read from the store (a reload resumes it):
+    consent, headphone check, questionnaire, practice, trial after trial, the end."""
     pid = study_participant_id(spec.id)
     try:
-        resumed = bool(store.participant_trials(spec.id, pid))
-    except Exception:  # noqa: BLE001 — the trial step below reports a store problem in words
-        resumed = False
-    if not consent(spec, resumed=resumed):
+        where = flow.step(store, spec, pid)
+    except Exception:  # noqa: BLE001
+        log.exception("could not read the progress of participant %s in study %s", pid, spec.id)
+        st.error(STORE_ERROR, icon=":material/error:")
         return
-    trial = prepare(store, spec.id, pid)
-    if trial is PREPARE_FAILED:
-        return
-    if trial is None:
-        show_summary(store, spec, pid)
+    if where == "consent":
+        show_consent(store, spec, pid)
+    elif where == "headphones":
+        show_headphone_check(store, spec, pid)
+    elif where == flow.SCREENED_OUT:
+        st.info(SCREENED_OUT_TEXT, icon=":material/headphones:")
+    elif where == "questionnaire":
+        show_questionnaire(store, spec, pid)
+    elif where == "practice":
+        show_practice(store, spec, pid)
     else:
-        show_trial(store, trial, spec.min_listen_seconds)
+        trial = prepare(store, spec.id, pid)
+        if trial is PREPARE_FAILED:
+            return
+        if trial is None:
+            show_end(store, spec, pid)
+        else:
+            if trial.number == 1 and spec.practice_trials:
+                st.info("The practice is over: from now on every answer counts.", icon=":material/flag:")
+            show_trial(store, spec, trial)

@@ -237,9 +237,11 @@ _LISTEN_JS = "export default function(component) {\n" + _FOLLOW_JS + """
 _listen_component = None
 
 
-def listen_players(clips: list[bytes], mime: str, labels: list[str], *, min_seconds: float, trial: int) -> list[float]:
+def listen_players(clips: list[bytes], mime: str, labels: list[str], *, min_seconds: float, trial: int | str
+                   ) -> list[float]:
     """The clips' players side by side, each with its progress line; returns the seconds each has been played
-    (from the browser; 0 until it reports). The page opens the answer once every clip reaches `min_seconds`."""
+    (from the browser; 0 until it reports). The page opens the answer once every clip reaches `min_seconds`.
+    `trial` tells screens apart (a new value: new players): the trial number, or e.g. "practice1"."""
     global _listen_component
     if _listen_component is None:  # registered once per process, on first use (it needs a running app)
         _listen_component = st.components.v2.component(
