@@ -8,11 +8,18 @@ from __future__ import annotations
 from musicgen.sequence import Note, NoteSequence
 
 
-def score_to_sequence(score, *, name: str, qpm: float) -> NoteSequence:
-    """All parts of a music21 score as one sequence; ties merged; grace notes dropped."""
+def score_to_sequence(score, *, name: str, qpm: float, strip_ties_in_place: bool = False) -> NoteSequence:
+    """All parts of a music21 score as one sequence; ties merged; grace notes dropped.
+
+    `strip_ties_in_place` merges ties in the caller's score instead of a deep copy of it (the copy is
+    most of the time for a short tune): for callers that parsed the score themselves and drop it after."""
     sec_per_quarter = 60.0 / qpm
     notes = []
-    flat = score.stripTies().flatten()
+    if strip_ties_in_place:
+        score.stripTies(inPlace=True)
+        flat = score.flatten()
+    else:
+        flat = score.stripTies().flatten()
     for el in flat.notes:
         ql = float(el.duration.quarterLength)
         if ql <= 0:
