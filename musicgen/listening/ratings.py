@@ -226,6 +226,7 @@ class ParticipantRecord:
     catch_total: int
     ratings: int
     rating_sd: float | None  # sample SD of the participant's ratings (None with fewer than two)
+    headphones_passed: bool | None = None  # the headphone check's result (None: not taken)
 
     @property
     def catch_score(self) -> float | None:
@@ -234,8 +235,10 @@ class ParticipantRecord:
 
 
 def participant_records(trials: Iterable[tuple[str, float | None]], catches: Iterable[tuple[str, bool]] = (),
-                        ratings: Iterable = ()) -> list[ParticipantRecord]:
-    """One record per participant seen in any input, by id."""
+                        ratings: Iterable = (), headphones: Iterable[tuple[str, bool | None]] = ()
+                        ) -> list[ParticipantRecord]:
+    """One record per participant seen in `trials`, `catches` or `ratings`, by id (`headphones`, the
+    headphone check's (participant, passed), only adds to those)."""
     times: dict[str, list[float]] = {}
     counts: dict[str, int] = {}
     for participant, seconds in trials:
@@ -250,11 +253,12 @@ def participant_records(trials: Iterable[tuple[str, float | None]], catches: Ite
     for r in ratings:
         participant, value = (r.participant, r.value) if isinstance(r, Rating) else r
         values.setdefault(participant, []).append(float(value))
+    passed = dict(headphones)
     out = []
     for p in sorted(set(counts) | set(catch) | set(values)):
         t, c, v = times.get(p, []), catch.get(p, []), values.get(p, [])
         out.append(ParticipantRecord(p, counts.get(p, 0), statistics.median(t) if t else None, sum(c), len(c),
-                                     len(v), statistics.stdev(v) if len(v) > 1 else None))
+                                     len(v), statistics.stdev(v) if len(v) > 1 else None, passed.get(p)))
     return out
 
 
@@ -265,15 +269,18 @@ class ExclusionRule:
     `max_catch_fail_share`: a participant who got more than this share of their catch trials wrong is left
     out (0: any mistake; 0.25: more than one in four). `min_rating_sd`: a participant whose ratings' standard
     deviation is below this is left out (P.808 drops raters with near-zero variance; 1e-9: only those who gave
-    every clip the same score). `min_trials`: fewer answered trials than this are left out."""
+    every clip the same score). `min_trials`: fewer answered trials than this are left out. `failed_headphones`:
+a participant who failed the headphone check (a study that flags it and lets them go on) is left out."""
 
     max_catch_fail_share: float | None = None
     min_rating_sd: float | None = None
     min_trials: int | None = None
+    failed_headphones: bool = False
 
     @property
     def active(self) -> bool:
-        return any(x is not None for x in (self.max_catch_fail_share, self.min_rating_sd, self.min_trials))
+        return self.failed_headphones or any(x is not None for x in (self.max_catch_fail_share, self.min_rating_sd,
+                                                                     self.min_trials))
 
     def describe(self) -> str:
         """The rule in words, for a methods paragraph."""
@@ -285,6 +292,8 @@ class ExclusionRule:
             parts.append(f"ratings with a standard deviation below {self.min_rating_sd:g}")
         if self.min_trials is not None:
             parts.append(f"fewer than {self.min_trials} answered trials")
+        if self.failed_headphones:
+            parts.append("a failed headphone check")
         return ("participants with " + "; or ".join(parts) + " were left out") if parts else "no one was left out"
 
 
@@ -301,6 +310,8 @@ def exclusions(records: Iterable[ParticipantRecord], rule: ExclusionRule) -> dic
             why.append(f"rating SD {r.rating_sd:.3g} below {rule.min_rating_sd:g}")
         if rule.min_trials is not None and r.trials < rule.min_trials:
             why.append(f"answered {r.trials} trials, fewer than {rule.min_trials}")
+        if rule.failed_headphones and r.headphones_passed is False:
+            why.append("failed the headphone check")
         if why:
             out[r.participant] = why
     return out

@@ -14,7 +14,9 @@ plain data.
 from __future__ import annotations
 
 import base64
+import csv
 import html
+import io
 import json
 import math
 from collections.abc import Iterable
@@ -33,7 +35,7 @@ from musicgen.listening.ratings import (
     mushra_analysis,
     participant_records,
 )
-from musicgen.listening.store import Vote, VoteStore
+from musicgen.listening.store import TIE, Vote, VoteStore
 from musicgen.listening.study import REAL, StudySpec
 from musicgen.plots_listening import (
     identification_figure,
@@ -159,16 +161,37 @@ def rating_rows(votes: Iterable[Vote]) -> list[Rating]:
     return rows
 
 
+def store_ratings(rows: Iterable[dict]) -> list[Rating]:
+    """`Rating`s from `VoteStore.ratings(study_id)` rows (participant, system, criterion, value; the block is the
+    trial's token)."""
+    return [Rating(str(r["participant"]), str(r["system"]), str(r["criterion"]), float(r["value"]),
+                   str(r.get("token") or r.get("trial") or "")) for r in rows]
+
+
+def criterion_votes(votes: Iterable[Vote], criterion: str) -> list[Vote]:
+    """A pair study with several criteria: its votes as answered on one criterion (from each vote's
+    `answers`), so the pair statistics apply unchanged."""
+    out = []
+    for v in votes:
+        answer = (getattr(v, "answers", None) or {}).get(criterion)
+        if answer in ("A", "B", "none"):
+            out.append(replace(v, answer=answer, winner={"A": v.system_a, "B": v.system_b}.get(answer, TIE)))
+    return out
+
+
 def exclusion_rule(spec: StudySpec) -> ExclusionRule:
     """The study's stated rule: its `exclusion` table or catch/variance fields where it has them, else
-    `DEFAULT_RULE`."""
+    `DEFAULT_RULE`; a study that flags a failed headphone check (and lets the participant go on) leaves them
+    out."""
     stated = getattr(spec, "exclusion", None) or getattr(spec, "exclusions", None)
     if isinstance(stated, ExclusionRule):
         return stated
+    headphones = getattr(spec, "headphone_check", "off") == "flag"
     if isinstance(stated, dict):
-        return ExclusionRule(**{k: stated[k] for k in ("max_catch_fail_share", "min_rating_sd", "min_trials")
-                                if k in stated})
-    fields = {}
+        return ExclusionRule(**{"failed_headphones": headphones,
+                                **{k: stated[k] for k in ("max_catch_fail_share", "min_rating_sd", "min_trials",
+                                                          "failed_headphones") if k in stated}})
+    fields = {"failed_headphones": headphones}
     for name in ("max_catch_fail_share", "catch_max_fail_share", "catch_fail_share", "max_catch_failures"):
         if getattr(spec, name, None) is not None:
             fields["max_catch_fail_share"] = float(getattr(spec, name))
@@ -192,18 +215,22 @@ class Analysis:
     position: stats.Proportion
     mos: list[MeanScore]
     mushra: list[MushraResult]
+    ratings: int = 0
+    by_criterion: tuple = ()  # pair studies with several criteria: (criterion, Analysis) per criterion
 
 
 @dataclass(frozen=True)
 class StudyAnalysis:
     spec: StudySpec
-    votes: list[Vote]  # every stored vote (catch and practice trials too)
+    votes: list[Vote]  # every stored vote (catch trials too)
     records: list[ParticipantRecord]
     rule: ExclusionRule
     excluded: dict[str, list[str]]  # participant → why
     everyone: Analysis
     kept: Analysis  # without the excluded participants (the same object when no one is excluded)
     closed: bool = False
+    ratings: list[Rating] = field(default_factory=list)  # every rating (mos, mushra)
+    participant_rows: list[dict] = field(default_factory=list)  # the store's participant rows (flow), if any
     made_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -215,10 +242,21 @@ class StudyAnalysis:
         return sum(is_practice(v) for v in self.votes)
 
 
-def analyse_votes(spec: StudySpec, votes: list[Vote], *, n_boot: int = 500, seed: int = 0) -> Analysis:
+def _criteria_names(spec: StudySpec) -> list[str]:
+    return [c.name for c in getattr(spec, "rating_criteria", ())]
+
+
+def analyse_votes(spec: StudySpec, votes: list[Vote], ratings: list[Rating] | None = None, *, n_boot: int = 500,
+                  seed: int = 0) -> Analysis:
+    """The statistics of some votes (and ratings: by default read from the votes by `rating_rows`)."""
     counted = [v for v in votes if not is_catch(v) and not is_practice(v)]
+    tokens = {v.token for v in counted}
+    ratings = rating_rows(counted) if ratings is None else [r for r in ratings if not r.trial or r.trial in tokens]
     pair_systems = list(spec.systems) if spec.kind == "pair" else []
-    ratings = rating_rows(counted)
+    criteria = _criteria_names(spec)
+    by_criterion = tuple((c, analyse_votes(replace(spec, criteria=()), criterion_votes(counted, c), [],
+                                           n_boot=n_boot, seed=seed))
+                         for c in criteria) if spec.kind == "pair" and len(criteria) > 1 else ()
     return Analysis(
         votes=counted, participants=len({v.participant_id for v in counted}), pairs=stats.pair_results(counted),
         matrix=stats.win_matrix(counted, pair_systems),
@@ -226,29 +264,41 @@ def analyse_votes(spec: StudySpec, votes: list[Vote], *, n_boot: int = 500, seed
         if spec.kind == "pair" else [],
         identification=stats.identification(counted), position=stats.position_bias(counted),
         mos=mean_opinion_scores(ratings) if spec.kind == "mos" else [],
-        mushra=mushra_analysis(ratings) if spec.kind == "mushra" else [])
+        mushra=mushra_analysis(ratings) if spec.kind == "mushra" else [], ratings=len(ratings),
+        by_criterion=by_criterion)
 
 
-def analyse(spec: StudySpec, votes: list[Vote], *, rule: ExclusionRule | None = None, closed: bool = False,
+def analyse(spec: StudySpec, votes: list[Vote], *, ratings: list[Rating] | None = None,
+            participants: list[dict] | None = None, rule: ExclusionRule | None = None, closed: bool = False,
             n_boot: int = 500, seed: int = 0) -> StudyAnalysis:
-    """Everything about a study's votes: participants, exclusions, statistics with and without them."""
+    """Everything about a study's votes: participants, exclusions, statistics with and without them.
+
+    `ratings`: the study's ratings (default: read from the votes); `participants`: the store's participant
+    rows (`VoteStore.participants`: headphone check, questionnaire), if any."""
     rule = exclusion_rule(spec) if rule is None else rule
-    counted = [v for v in votes if not is_practice(v)]
-    records = participant_records([(v.participant_id, trial_seconds(v)) for v in counted if not is_catch(v)],
-                                  catch_outcomes(counted), rating_rows(counted))
+    votes = [v for v in votes if not is_practice(v)]
+    catch_tokens = {v.token for v in votes if is_catch(v)}
+    ratings = rating_rows(votes) if ratings is None else [r for r in ratings if r.trial not in catch_tokens]
+    participants = list(participants or [])
+    records = participant_records([(v.participant_id, trial_seconds(v)) for v in votes if not is_catch(v)],
+                                  catch_outcomes(votes), ratings,
+                                  [(p.get("participant_id"), p.get("headphones_passed")) for p in participants])
     excluded = exclusions(records, rule)
-    everyone = analyse_votes(spec, votes, n_boot=n_boot, seed=seed)
+    everyone = analyse_votes(spec, votes, ratings, n_boot=n_boot, seed=seed)
     kept = everyone if not excluded else analyse_votes(
-        spec, [v for v in votes if v.participant_id not in excluded], n_boot=n_boot, seed=seed)
-    return StudyAnalysis(spec, votes, records, rule, excluded, everyone, kept, closed)
+        spec, [v for v in votes if v.participant_id not in excluded],
+        [r for r in ratings if r.participant not in excluded], n_boot=n_boot, seed=seed)
+    return StudyAnalysis(spec, votes, records, rule, excluded, everyone, kept, closed, ratings, participants)
 
 
 def analyse_study(store: VoteStore, study_id: str, *, rule: ExclusionRule | None = None, n_boot: int = 500,
                   seed: int = 0) -> StudyAnalysis:
-    """`analyse` for a stored study (KeyError for an unknown id)."""
+    """`analyse` for a stored study (KeyError for an unknown id); read-only."""
     spec = store.get_study(study_id)
-    return analyse(spec, store.votes(study_id), rule=rule, closed=store.is_closed(study_id), n_boot=n_boot,
-                   seed=seed)
+    ratings = store_ratings(store.ratings(study_id)) if hasattr(store, "ratings") else None
+    participants = store.participants(study_id) if hasattr(store, "participants") else None
+    return analyse(spec, store.votes(study_id), ratings=ratings, participants=participants, rule=rule,
+                   closed=store.is_closed(study_id), n_boot=n_boot, seed=seed)
 
 
 # ---- exports ----------------------------------------------------------------------------------------------
@@ -260,13 +310,27 @@ def _plain(value):
     return value
 
 
-def votes_json(votes: list[Vote], spec: StudySpec | None = None) -> str:
-    """Every vote with its provenance (the CSV's columns and anything else the vote holds), and the study."""
+def votes_json(votes: list[Vote], spec: StudySpec | None = None, ratings: list[Rating] | None = None,
+               participants: list[dict] | None = None) -> str:
+    """Every vote with its provenance (the CSV's columns and anything else the vote holds), the study, and its
+    ratings and participant rows when given."""
     rows = [{k: _plain(v) for k, v in vars(vote).items() if k != "duplicate"} for vote in votes]
     for row, vote in zip(rows, votes):
-        row["catch"], row["practice"] = is_catch(vote), is_practice(vote)
-    return json.dumps({"study": spec.to_dict() if spec else None, "votes": rows}, indent=1, sort_keys=True,
-                      default=str)
+        row["catch"] = is_catch(vote)
+    data = {"study": spec.to_dict() if spec else None, "votes": rows,
+            "ratings": [vars(r) for r in ratings or []],
+            "participants": [{k: _plain(v) for k, v in p.items()} for p in participants or []]}
+    return json.dumps(data, indent=1, sort_keys=True, default=str)
+
+
+def ratings_csv(ratings: list[Rating]) -> str:
+    """One row per rating: participant, trial (the block's token), system, criterion, value."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("participant", "trial", "system", "criterion", "value"))
+    for r in ratings:
+        writer.writerow((r.participant, r.trial, r.system, r.criterion, f"{r.value:g}"))
+    return out.getvalue()
 
 
 # ---- the HTML report -----------------------------------------------------------------------------------------
@@ -357,6 +421,19 @@ def methods_paragraph(a: StudyAnalysis) -> str:
          + (f", {a.catch_votes} catch trials" if a.catch_votes else "")
          + (f", {a.practice_votes} practice trials" if a.practice_votes else "")
          + (f", between {min(when):%Y-%m-%d} and {max(when):%Y-%m-%d}" if when else "") + "."]
+    check = getattr(spec, "headphone_check", "off")
+    if check != "off":
+        took = [r for r in a.participant_rows if r.get("headphones_passed") is not None]
+        s.append("Before the trials, participants took the Woods et al. (2017) antiphase headphone check "
+                 + ("(failing it ended the study for them)" if check == "required" else
+                    "(a failure was recorded and the participant went on)")
+                 + (f"; {sum(bool(r['headphones_passed']) for r in took)} of {len(took)} passed" if took else "")
+                 + ".")
+    questionnaire = getattr(spec, "questionnaire", ())
+    if questionnaire:
+        s.append("They answered a short questionnaire: " + "; ".join(f"“{q.text}”" for q in questionnaire) + ".")
+    if spec.kind in RATING_KINDS:
+        s.append(f"{len(a.ratings)} ratings were given.")
     if a.excluded:
         s.append(f"By the rule stated for the study ({a.rule.describe()}), {len(a.excluded)} of "
                  f"{len(a.records)} participants were left out; results are given with and without them.")
@@ -469,22 +546,35 @@ def _mushra_section(x: Analysis, fig: _Figures) -> str:
 
 
 def _statistics(spec: StudySpec, x: Analysis, fig: _Figures) -> str:
-    head = f"<p>{_e(len(x.votes))} counted votes from {_e(x.participants)} participants.</p>"
+    rated = f" ({x.ratings} ratings)" if spec.kind in RATING_KINDS else ""
+    head = f"<p>{_e(len(x.votes))} counted votes{_e(rated)} from {_e(x.participants)} participants.</p>"
     if not x.votes:
         return head
+    if x.by_criterion:  # a pair study with several criteria: each criterion on its own
+        questions = {c.name: c.question for c in getattr(spec, "rating_criteria", ())}
+        return head + "".join(f"<h3>Criterion {_e(c)}: “{_e(questions.get(c, c))}”</h3>"
+                              + _statistics(replace(spec, criteria=()), sub, fig) for c, sub in x.by_criterion)
     body = {"pair": _pair_section, "mos": _mos_section, "mushra": _mushra_section}.get(spec.kind)
     return head + (body(x, fig) if body else "") + _identification_section(x, fig)
 
 
 def _participants_section(a: StudyAnalysis) -> str:
-    rows = [[r.participant, r.trials, _num(r.median_seconds, ".1f"),
-             f"{r.catch_correct}/{r.catch_total}" if r.catch_total else "–", _num(r.rating_sd, ".3g"),
-             "; ".join(a.excluded.get(r.participant, [])) or "kept"] for r in a.records]
+    flow = {p.get("participant_id"): p for p in a.participant_rows}
+    questions = [q.id for q in getattr(a.spec, "questionnaire", ())]
+    headphones = getattr(a.spec, "headphone_check", "off") != "off"
+    rows = []
+    for r in a.records:
+        answers = (flow.get(r.participant) or {}).get("questionnaire") or {}
+        rows.append([r.participant, r.trials, _num(r.median_seconds, ".1f"),
+                     f"{r.catch_correct}/{r.catch_total}" if r.catch_total else "–", _num(r.rating_sd, ".3g")]
+                    + ([_num(r.headphones_passed) if r.headphones_passed is not None else "–"] if headphones else [])
+                    + [answers.get(q, "") for q in questions]
+                    + ["; ".join(a.excluded.get(r.participant, [])) or "kept"])
     return ("<h2>Participants</h2>"
             f"<p>Exclusion rule: {_e(a.rule.describe())}. {_e(len(a.excluded))} of {_e(len(a.records))} "
-            "participants left out.</p>"
-            + _table(["participant", "trials", "median seconds per trial", "catch trials right", "rating SD",
-                      "excluded?"], rows))
+            "participants left out. Time on task is the median of a participant's response times.</p>"
+            + _table(["participant", "trials", "median seconds per trial", "catch trials right", "rating SD"]
+                     + (["headphone check passed"] if headphones else []) + questions + ["excluded?"], rows))
 
 
 def _download(name: str, mime: str, text: str, label: str) -> str:
@@ -508,10 +598,14 @@ def report_html(a: StudyAnalysis, *, inline_plotlyjs: bool = True) -> str:
              f"<p class='note'>Report made {_e(f'{a.made_at:%Y-%m-%d %H:%M} UTC')} from the vote store; "
              f"{'closed' if a.closed else 'still open: numbers may change'}.</p>",
              "<h2>Methods</h2>", f"<p class='methods'>{_e(methods_paragraph(a))}</p>",
-             "<p>Download: " + _download(f"{spec.id}-votes.csv", "text/csv", stats.votes_csv(a.votes),
-                                         "every vote (CSV, with provenance)") + " · "
-             + _download(f"{spec.id}-votes.json", "application/json", votes_json(a.votes, spec),
-                         "every vote and the study (JSON)") + "</p>"]
+             "<p>Download: " + " · ".join(
+                 [_download(f"{spec.id}-votes.csv", "text/csv", stats.votes_csv(a.votes),
+                            "every vote (CSV, with provenance)"),
+                  _download(f"{spec.id}-votes.json", "application/json",
+                            votes_json(a.votes, spec, a.ratings, a.participant_rows),
+                            "every vote, rating and participant, and the study (JSON)")]
+                 + ([_download(f"{spec.id}-ratings.csv", "text/csv", ratings_csv(a.ratings), "every rating (CSV)")]
+                    if a.ratings else [])) + "</p>"]
     if a.excluded:
         parts += ["<h2>Results without the excluded participants</h2>", _statistics(spec, a.kept, fig),
                   "<h2>Results with everyone</h2>", _statistics(spec, a.everyone, fig)]

@@ -138,3 +138,12 @@ def test_exclusions_follow_the_stated_rule_and_say_why():
     assert exclusions(recs, ExclusionRule()) == {} and not ExclusionRule().active
     assert "more than 25% of their catch trials" in rule.describe()
     assert ExclusionRule(max_catch_fail_share=0).describe().startswith("participants with any catch trial")
+
+
+def test_a_failed_headphone_check_excludes_only_when_the_rule_says_so():
+    recs = participant_records([("a", 5), ("b", 5), ("c", 5)], headphones=[("a", False), ("b", True), ("z", False)])
+    assert [r.headphones_passed for r in recs] == [False, True, None]  # "z" never answered a trial: no record
+    assert exclusions(recs, ExclusionRule()) == {}
+    rule = ExclusionRule(failed_headphones=True)
+    assert exclusions(recs, rule) == {"a": ["failed the headphone check"]}
+    assert rule.active and rule.describe() == "participants with a failed headphone check were left out"

@@ -187,3 +187,72 @@ def _as_kind(spec, kind):
     import dataclasses
 
     return dataclasses.replace(spec, kind=kind)
+
+
+# ---- studies stored through the store's own rating and criteria calls ----------------------------------
+needs_rating_store = pytest.mark.skipif(not hasattr(L.VoteStore, "ratings"),
+                                        reason="the store has no ratings table yet")
+
+
+def _trial(store, study_id, pid, number, kind, systems):
+    clips = [(s, 10 * number + i, _settings(s)) for i, s in enumerate(systems)]
+    more = [[s, seed, st] for s, seed, st in clips[2:]] or None
+    (sa, seed_a, st_a) = clips[0]
+    (sb, seed_b, st_b) = clips[1] if len(clips) > 1 else (None, None, None)
+    token = f"{study_id}-{pid}-{number}"
+    store.insert_trial(TrialRecord(token, study_id, pid, number, kind, sa, seed_a, st_a, sb, seed_b, st_b, SF, 22050,
+                                   T0, more_clips=more))
+    return token
+
+
+@needs_rating_store
+def test_a_stored_mushra_study_with_two_criteria(store):
+    three = ["markov", "lstm", "real"]
+    store.save_study(L.StudySpec.from_dict({"id": "mu", "kind": "mushra", "systems": three,
+                                            "criteria": ["musical", "coherent"]}))
+    for p in range(6):
+        for n in range(2):
+            order = three[n:] + three[:n]  # the screen order changes per trial
+            token = _trial(store, "mu", f"p{p}", n + 1, "mushra", order)
+            value = {"markov": 20 + p, "lstm": 50 + p, "real": 80 - p}
+            store.record_vote(token, ratings={"musical": [value[s] for s in order],
+                                              "coherent": [value[s] - 5 for s in order]})
+    a = R.analyse_study(store, "mu", n_boot=10)
+    assert [r.criterion for r in a.everyone.mushra] == ["musical", "coherent"]
+    musical = a.everyone.mushra[0]
+    assert musical.blocks == 12 and [s.system for s in musical.systems] == ["lstm", "markov", "real"]
+    assert [s.median for s in musical.systems] == [52.5, 22.5, 77.5]
+    assert musical.friedman_p < 1e-4 and all(t.significant for t in musical.pairwise)
+    page = R.report_html(a)
+    assert "Ratings: musical" in page and "Ratings: coherent" in page and "72 ratings were given" in page
+    assert 'download="mu-ratings.csv"' in page
+
+
+@needs_rating_store
+def test_a_stored_mos_study_excludes_a_flat_rater(store):
+    store.save_study(L.StudySpec.from_dict({"id": "mo", "kind": "mos", "systems": ["markov", "real"]}))
+    n = 0
+    for p, scores in (("p1", (2, 4)), ("p2", (1, 5)), ("flat", (3, 3))):
+        for system, score in zip(("markov", "real"), scores):
+            n += 1
+            store.record_vote(_trial(store, "mo", p, n, "mos", [system]), ratings={"overall": [score]})
+    a = R.analyse_study(store, "mo", n_boot=10)
+    assert a.excluded == {"flat": ["rating SD 0 below 1e-09"]}
+    assert [(m.system, m.mean) for m in a.everyone.mos] == [("markov", 2.0), ("real", 4.0)]
+    assert [(m.system, m.mean) for m in a.kept.mos] == [("markov", 1.5), ("real", 4.5)]
+
+
+@needs_rating_store
+def test_a_pair_study_with_criteria_is_analysed_per_criterion(store):
+    store.save_study(L.StudySpec.from_dict({"id": "pc", "systems": ["markov", "real"],
+                                            "criteria": ["musical", "coherent"]}))
+    for n, (musical, coherent) in enumerate([("A", "B"), ("A", "A"), ("B", "none")], start=1):
+        store.record_vote(_trial(store, "pc", f"p{n}", n, "pair", ["markov", "real"]),
+                          answers={"musical": musical, "coherent": coherent})
+    a = R.analyse_study(store, "pc", n_boot=10)
+    (c1, musical), (c2, coherent) = a.everyone.by_criterion
+    assert (c1, c2) == ("musical", "coherent")
+    assert (musical.pairs[0].wins_a, musical.pairs[0].wins_b) == (2, 1)
+    assert (coherent.pairs[0].wins_a, coherent.pairs[0].wins_b, coherent.pairs[0].ties) == (1, 1, 1)
+    page = R.report_html(a)
+    assert "Criterion musical" in page and "Criterion coherent" in page
