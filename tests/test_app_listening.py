@@ -474,3 +474,123 @@ def test_results_page_adds_a_sample_set_from_a_zip_and_offers_it_for_studies(sto
     assert "garbage.mid" in texts(at.success)  # the skipped file is named, with its reason
     [models] = [m for m in at.multiselect if m.label == "Models and sample sets"]
     assert "samples:theirs" in models.options or any("samples:theirs" in o for o in models.options)
+
+
+# ---- rating kinds, criteria and the participant flow -------------------------------------------------
+def visit(store, study_id: str, pid: str) -> AppTest:
+    """A participant's link with their id: a reload or a new tab is a new session on the same participant."""
+    at = AppTest.from_file(LISTENING, default_timeout=TIMEOUT)
+    open_link(at, store, study_id)
+    at.query_params["pid"] = pid
+    return at.run()
+
+
+def submit(at: AppTest) -> AppTest:
+    return button(at, "Submit and continue").click().run()
+
+
+def test_a_mos_study_runs_through_questionnaire_practice_and_completion_code(store):
+    make_study(store, "m", kind="mos", criteria=["musical", "coherent"], practice_trials=1,
+               completion_code="C1A2B3", reveal="own",
+               questionnaire=[{"id": "years", "text": "Years of musical training", "type": "number", "min": 0,
+                               "max": 80},
+                              {"id": "hand", "text": "Listening with", "type": "choice",
+                               "options": ["Headphones", "Speakers"]}])
+    at = visit(store, "m", "w1")
+    assert "1 practice trial" in texts(at.caption) and not players(at)
+    button(at, "I agree, start").click().run()
+    assert "A few questions about you" in page_dump(at)
+    at.radio(key="q_hand").set_value("Speakers")
+    button(at, "Continue").click().run()
+    assert "Years of musical training: please answer" in texts(at.warning)
+    assert store.participant("m", "w1")["questionnaire"] is None
+    at.number_input(key="q_years").set_value(7)
+    at.radio(key="q_hand").set_value("Speakers")
+    button(at, "Continue").click().run()
+    assert store.participant("m", "w1")["questionnaire"] == {"years": 7, "hand": "Speakers"}
+
+    at = visit(store, "m", "w1")  # a reload resumes at the practice trial, not at the consent
+    assert not at.exception and "Practice 1 of 1" in page_dump(at) and "not counted" in texts(at.caption)
+    assert [c["label"] for c in players(at)] == ["The clip"]
+    at.radio(key="practicemos1_0").set_value(5)
+    submit(at)
+    assert "Choose" not in texts(at.warning) and "Answer every question first." in texts(at.warning)
+    at.radio(key="practicemos1_1").set_value(4)
+    submit(at)
+    assert store.vote_count("m") == 0 and store.ratings("m") == []  # practice: never a vote
+    assert [p["ratings"] for p in store.participant("m", "w1")["practice"]] == [{"musical": [5], "coherent": [4]}]
+
+    assert "The practice is over" in texts(at.info) and "Trial 1 of 2" in page_dump(at)
+    for number in (1, 2):
+        record = open_trial(store, "m", "w1")
+        assert_blind(at, record)
+        assert "How musical is this clip?" in texts(at.radio) or "How musical is this clip?" in page_dump(at)
+        at.radio(key=f"mos{number}_0").set_value(number + 2)
+        at.radio(key=f"mos{number}_1").set_value(1)
+        submit(at)
+        assert store.vote_count("m") == number
+    assert not at.exception and not at.error
+    rows = store.ratings("m")
+    assert [(r["trial"], r["criterion"], r["value"]) for r in rows] == [
+        (1, "musical", 3.0), (1, "coherent", 1.0), (2, "musical", 4.0), (2, "coherent", 1.0)]
+    assert "C1A2B3" in texts(at.code) and store.participant("m", "w1")["completed_at"] is not None
+    [table] = at.dataframe
+    assert list(table.value.columns)[:2] == ["Trial", "The clip was"] and len(table.value) == 2  # the reveal
+
+
+def test_a_mushra_study_shows_numbered_clips_with_sliders(store):
+    make_study(store, "mu", kind="mushra", trials=1, completion_code="auto", criteria=["musical", "human-like"])
+    at = visit(store, "mu", "w2")
+    button(at, "I agree, start").click().run()
+    record = open_trial(store, "mu", "w2")
+    assert [c["label"] for c in players(at)] == ["Clip 1", "Clip 2"]
+    assert_blind(at, record)
+    assert sorted(s for s, _, _ in record.clips) == ["markov", "real"]
+    assert [s.label for s in at.slider] == ["Clip 1", "Clip 2"] * 2 and all(s.value == 50 for s in at.slider)
+    at.slider(key="mushra1_0_0").set_value(80)
+    at.slider(key="mushra1_0_1").set_value(20)
+    at.slider(key="mushra1_1_1").set_value(65)
+    submit(at)
+    assert not at.exception and not at.error
+    got = {(r["position"], r["criterion"]): (r["system"], r["value"]) for r in store.ratings("mu")}
+    first, second = record.clips[0][0], record.clips[1][0]
+    assert got == {(0, "musical"): (first, 80.0), (1, "musical"): (second, 20.0),
+                   (0, "human-like"): (first, 50.0), (1, "human-like"): (second, 65.0)}
+    from musicgen.listening import flow
+    [code] = [c.value for c in at.code]
+    assert flow.completion_code_ok(store, "mu", "w2", code) and not flow.completion_code_ok(store, "mu", "w3", code)
+
+
+def test_a_pair_study_with_several_criteria_takes_an_answer_for_each(store):
+    make_study(store, "pc", trials=1, criteria=["musical", "human-like"])
+    at = visit(store, "pc", "w4")
+    button(at, "I agree, start").click().run()
+    at.radio(key="answer1_0").set_value("A")
+    submit(at)
+    assert store.vote_count("pc") == 0 and "Answer every question first." in texts(at.warning)
+    at.radio(key="answer1_1").set_value("none")
+    submit(at)
+    [v] = store.votes("pc")
+    assert v.answers == {"musical": "A", "human-like": "none"} and v.answer == "A"
+
+
+def test_the_headphone_check_lets_headphone_listeners_through_and_stops_the_others(store):
+    from musicgen.listening import headphones
+
+    make_study(store, "h", trials=1, headphone_check="required")
+    for pid, passes in (("ears", True), ("room", False)):
+        at = visit(store, "h", pid)
+        button(at, "I agree, start").click().run()
+        assert "Headphone check" in page_dump(at) and len(at.get("audio")) == headphones.TRIALS
+        key = headphones.answer_key(store.side_secret(), "h", pid)
+        for i, right in enumerate(key):
+            at.radio(key=f"headphones{i}").set_value(right if passes else right % 3 + 1)
+        button(at, "Continue").click().run()
+        assert store.participant("h", pid)["headphones_passed"] is passes
+        again = visit(store, "h", pid)  # the result holds after a reload
+        if passes:
+            assert "Trial 1 of 1" in page_dump(again) and players(again)
+        else:
+            assert "cannot go on" in texts(again.info) and not players(again) and not again.button
+    assert [v.participant_id for v in store.votes("h")] == []
+    assert [r["participant_id"] for r in store.participants("h")] == ["ears", "room"]
