@@ -1,4 +1,4 @@
-"""Command line: `python -m musicgen list|generate|train|import|evaluate|sweep ...`.
+"""Command line: `python -m musicgen list|generate|train|import|evaluate|sweep|study ...`.
 
 Bad arguments get one line on stderr and exit code 2 (argparse's convention); a bad *file* given to
 `import` is a result, not a failure, so `import` exits 0 unless the tool itself breaks.
@@ -341,6 +341,95 @@ def _cmd_jobs(args) -> int:
     return 0
 
 
+def _study_summary(spec) -> list[str]:
+    """`study check`'s lines: what the study file sets up (every field the study holds, the main ones first)."""
+    data = spec.to_dict()
+    lines = [f"study {spec.id}: {spec.kind}, {len(spec.systems)} systems, {spec.trials_per_participant} trials per "
+             f"participant, {spec.clip.seconds:g} s clips",
+             f"  title: {spec.title or '(none)'}"]
+    for system in spec.systems:
+        if system == "real":
+            lines.append(f"  system real: held-out pieces of {spec.corpus or 'the corpus the models were trained on'}")
+            continue
+        s = spec.clip.sampling_for(system)
+        extra = "".join(f", {k} {v:g}" for k, v in (("top-k", s.top_k), ("top-p", s.top_p)) if v)
+        lines.append(f"  system {system}: temperature {s.temperature:g}{extra}")
+    criteria = getattr(spec, "rating_criteria", ())
+    if len(criteria) > 1 or getattr(spec, "criteria", ()):
+        lines += [f"  criterion {c.name}: {c.question}" for c in criteria]
+    else:
+        lines.append(f"  question: {spec.question}")
+    lines.append(f"  each clip plays at least {spec.min_listen_seconds:g} s before an answer; after the last trial: "
+                 f"{spec.reveal}")
+    shown = {"id", "kind", "systems", "trials_per_participant", "clip", "title", "question", "criteria", "corpus",
+             "min_listen_seconds", "reveal", "consent"}
+    for key in sorted(k for k in data if k not in shown and data[k] not in (None, "", [], {}, 0, "off")):
+        value = data[key]
+        lines.append(f"  {key}: {len(value)} item(s)" if isinstance(value, list) else f"  {key}: {value}")
+    lines.append(f"  consent text: {len(spec.consent)} characters" if spec.consent else "  consent text: (none)")
+    return lines
+
+
+def _cmd_study(args) -> int:
+    """`study check FILE` / `study report ID`: validate a study file; write a stored study's report."""
+    from musicgen.listening.study import StudyError, load_study
+
+    if args.action == "check":
+        try:
+            spec = load_study(args.file)
+        except StudyError as e:
+            raise UsageError(str(e)) from None
+        print("\n".join(_study_summary(spec)))
+        problems = []
+        if not args.offline:
+            problems += [f"{args.file}: systems: no checkpoint or sample set named {m!r}"
+                         for m in spec.missing_checkpoints()]
+            if "real" in spec.systems and not problems:
+                from musicgen.listening.clips import study_corpus
+
+                try:
+                    study_corpus(spec)
+                except Exception as e:  # noqa: BLE001 — a missing or broken card says why
+                    problems.append(f"{args.file}: corpus: {e}")
+        for line in problems:
+            print(f"error: {line}", file=sys.stderr)
+        if problems:
+            return EXIT_USAGE
+        print("OK")
+        return 0
+
+    from musicgen.listening import report, stats
+    from musicgen.listening.store import VoteStore
+
+    store = VoteStore(args.db)
+    try:
+        try:
+            analysis = report.analyse_study(store, args.study_id, n_boot=args.boot)
+        except KeyError as e:
+            raise UsageError(e.args[0] if e.args else str(e)) from None
+        out = Path(args.out)
+        out.write_text(report.report_html(analysis, inline_plotlyjs=not args.cdn), encoding="utf-8")
+        written = [str(out)]
+        if args.csv:
+            Path(args.csv).write_text(stats.votes_csv(analysis.votes), encoding="utf-8")
+            written.append(args.csv)
+            if analysis.ratings:
+                ratings_path = Path(args.csv).with_name(Path(args.csv).stem + "-ratings.csv")
+                ratings_path.write_text(report.ratings_csv(analysis.ratings), encoding="utf-8")
+                written.append(str(ratings_path))
+        if args.json:
+            Path(args.json).write_text(report.votes_json(analysis.votes, analysis.spec, analysis.ratings,
+                                                         analysis.participant_rows), encoding="utf-8")
+            written.append(args.json)
+    finally:
+        store.close()
+    people = len(analysis.records)
+    print(f"study {analysis.spec.id}: {len(analysis.votes)} votes from {people} participants, "
+          f"{len(analysis.excluded)} excluded ({analysis.rule.describe()})")
+    print("wrote " + ", ".join(written))
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, not argparse's usage dump
         self.exit(EXIT_USAGE, f"error: {message} (see `{self.prog} --help`)\n")
@@ -432,6 +521,24 @@ def build_parser() -> argparse.ArgumentParser:
     c = actions.add_parser("cancel", help="cancel a queued or running job")
     c.add_argument("job_id")
     s.set_defaults(run=_cmd_jobs)
+
+    s = sub.add_parser("study", help="listening studies: check a study file; write a stored study's report")
+    actions = s.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    c = actions.add_parser("check", help="validate a study file (TOML) and print what it sets up (exit 2: a problem)")
+    c.add_argument("file")
+    c.add_argument("--offline", action="store_true",
+                   help="check the file only, not that its checkpoints and sample sets are installed here")
+    r = actions.add_parser("report", help="one self-contained HTML report of a stored study (and CSV/JSON)")
+    r.add_argument("study_id")
+    r.add_argument("--out", required=True, help="the HTML file to write")
+    r.add_argument("--db", default=None, help="the vote store's URL (default: $MUSICGEN_DB_URL, else the SQLite file "
+                                              "under $MUSICGEN_DATA)")
+    r.add_argument("--csv", default=None, help="also write every vote as CSV (ratings beside it as NAME-ratings.csv)")
+    r.add_argument("--json", default=None, help="also write every vote, rating and participant as JSON")
+    r.add_argument("--boot", type=int, default=500, help="bootstrap resamples for Bradley–Terry (default 500)")
+    r.add_argument("--cdn", action="store_true",
+                   help="link plotly.js from its CDN (a small file that needs a network) instead of inlining it")
+    s.set_defaults(run=_cmd_study)
     return p
 
 
