@@ -506,7 +506,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--quick", action="store_true", help="fewer runs; under a minute")
     s.add_argument("--json", default=None, help="also write the results as JSON here")
     s.add_argument("--listening", type=int, default=None, metavar="N",
-                   help="instead: N simulated participants in a 4-model pair study (listening-test load)")
+                   help="instead: N simulated participants run a 4-model pair study against a server (its own, "
+                        "started on a free port with a throwaway store, or --url); listening-test load")
+    s.add_argument("--trials", type=int, default=5, help="--listening: trials per participant (default 5)")
+    s.add_argument("--think", default="8-12", metavar="LO-HI",
+                   help="--listening: seconds a participant listens and thinks per trial (default 8-12)")
+    s.add_argument("--url", default=None, help="--listening: a running server (it must use the --db store)")
+    s.add_argument("--db", default=None, help="--listening: the vote store URL (default: a throwaway SQLite "
+                                              "file; with --url, $MUSICGEN_DB_URL or the one under $MUSICGEN_DATA)")
+    s.add_argument("--app", choices=("study", "full"), default="study",
+                   help="--listening: the app the bench serves: participant-only (default) or full")
+    s.add_argument("--server-pid", type=int, default=None, help="--listening --url: the server's pid, for its CPU")
+    s.add_argument("--in-process", action="store_true",
+                   help="--listening: the old mode, participants as threads calling the library (no server)")
     s.set_defaults(run=_cmd_bench)
 
     s = sub.add_parser("import", help="check MIDI, ABC or MusicXML files: a line per piece (per ABC tune) "

@@ -1,8 +1,9 @@
 """`python -m musicgen bench [--quick] [--json PATH]`: how fast the app is, against its targets.
 
-A benchmark, not a test: it prints a table and optionally writes JSON. Per shipped model, medians over
-`runs` seeds after a warm-up: fresh `load_checkpoint`, sampling a 30 s clip, synthesis, loudness
-normalisation, OGG (and, for information, MP3) encoding, and `end_to_end_30s_median_s` = sample +
+A benchmark, not a test: it prints a table and optionally writes JSON. `--listening N` is the listening-test
+load instead: N participants against a server (bench/server_load.py; `--in-process`: bench/listening_load.py).
+Per shipped model, medians over `runs` seeds after a warm-up: fresh `load_checkpoint`, sampling a 30 s clip,
+synthesis, loudness normalisation, OGG (and, for information, MP3) encoding, and `end_to_end_30s_median_s` = sample +
 `render_for_browser` (what the Generate page does). Then the global numbers: synthesis speed (audio
 seconds per wall second at 22050 Hz, worst model), OGG kB per 30 s clip (worst model), app cold start
 in headless Chromium, LSTM state-carried vs re-run-window speed-up, and A-lstm training throughput.
@@ -137,15 +138,31 @@ def write_json(result: dict, path: str | Path) -> Path:
     return path
 
 
+def _think(text: str) -> tuple[float, float]:
+    low, _, high = str(text).partition("-")
+    return float(low), float(high or low)
+
+
 def run_cli(args) -> int:
     if getattr(args, "listening", None):
-        from musicgen.bench import listening_load
+        from musicgen.bench import listening_load, server_load
 
-        result = listening_load.run(args.listening, log=_progress)
-        print(listening_load.format_result(result))
+        think = _think(getattr(args, "think", None) or "8-12")
+        trials = getattr(args, "trials", None) or 5
+        if getattr(args, "in_process", False):
+            module = listening_load
+            result = listening_load.run(args.listening, trials=trials, think_s=think, db_url=getattr(args, "db", None),
+                                        log=_progress)
+        else:
+            module = server_load
+            result = server_load.run(args.listening, trials=trials, think_s=think, url=getattr(args, "url", None),
+                                     db_url=getattr(args, "db", None), app=getattr(args, "app", None) or "study",
+                                     server_pid=getattr(args, "server_pid", None), log=_progress)
+        print(module.format_result(result))
         if getattr(args, "json", None):
             print(f"wrote {write_json(result, args.json)}")
-        return 0 if not result["errors"] and not result["lost_or_doubled"] else 1
+        bad = result["errors"] or result["lost_or_doubled"] or result.get("answers_mismatched")
+        return 1 if bad else 0
     result = collect(quick=bool(getattr(args, "quick", False)))
     print(format_report(result))
     if getattr(args, "json", None):

@@ -1,4 +1,7 @@
-"""`python -m musicgen bench --listening N [--json PATH]`: N simulated participants in one process.
+"""`python -m musicgen bench --listening N --in-process [--json PATH]`: N simulated participants in one process.
+
+The default `bench --listening` runs against a server (bench/server_load.py); this older mode skips the server
+and measures the library alone: useful to tell the server's share of a wait from the library's.
 
 Like Streamlit sessions, each participant is a thread of this process calling the library: it gets its
 first trial, then per trial "listens" (sleeps a random think time), submits a vote (twice for the last
