@@ -317,8 +317,9 @@ def test_results_need_the_right_password_then_show_everything(store, monkeypatch
     pairs = at.dataframe[0].value
     assert list(pairs["votes"]) == [4] and pairs["first won"][0] + pairs["second won"][0] == 3
     assert len(at.get("plotly_chart")) == 4  # win rates, matrix, ranking, identification
-    [download] = at.get("download_button")
-    assert download.proto.label.startswith("Download every vote")
+    votes_csv, report = at.get("download_button")
+    assert votes_csv.proto.label.startswith("Download every vote")
+    assert report.proto.label == "Download the report (HTML)"  # made when clicked (tests/listening: report)
 
 
 def test_results_lock_out_a_guesser(store, monkeypatch):
@@ -430,6 +431,40 @@ def _vote(i, a, b, answer):
                 response_seconds=1.0, voted_at=None)
 
 
+def test_results_show_exclusions_with_and_without_and_rating_tables(store, monkeypatch):
+    # A MOS study: one participant gave every clip the same score, so the study's rule (P.808: near-zero
+    # rating spread) leaves them out; the page shows the numbers without them, and with everyone on request.
+    from tests.listening.test_listening_report import _trial
+
+    store.save_study(L.StudySpec.from_dict({"id": "m", "kind": "mos", "systems": ["markov", "real"],
+                                            "criteria": ["musical", "coherent"]}))
+    n = 0
+    for pid, scores in (("p1", (2, 4)), ("p2", (1, 5)), ("flat", (3, 3))):
+        for system, score in zip(("markov", "real"), scores):
+            n += 1
+            store.record_vote(_trial(store, "m", pid, n, "mos", [system]),
+                              ratings={"musical": [score], "coherent": [score]})
+    monkeypatch.setenv("MUSICGEN_RESULTS_PASSWORD", "secret")
+    at = AppTest.from_file(RESULTS, default_timeout=TIMEOUT).run()
+    at.text_input(key="results_password_input").set_value("secret")
+    button(at, "Open the results").click().run()
+    assert not at.exception and not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {"Votes": "4", "Participants": "2", "Ratings": "8"}
+    mos = at.dataframe[0].value
+    assert list(mos["criterion"]) == ["musical", "musical", "coherent", "coherent"]
+    assert list(mos["MOS"]) == [1.5, 4.5, 1.5, 4.5]
+    people = at.dataframe[1].value
+    assert list(people["participant"]) == ["flat", "p1", "p2"]
+    assert people["excluded because"][0] == "rating SD 0 below 1e-09"
+    at.toggle(key="leave_out_m").set_value(False).run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Participants"] == "3" and list(at.dataframe[0].value["MOS"]) == [2.0, 4.0, 2.0, 4.0]
+    assert [b.proto.label for b in at.get("download_button")] == ["Download every vote (CSV, with provenance)",
+                                                                 "Download the report (HTML)"]
+    assert len(at.get("plotly_chart")) == 1  # the MOS bars
+
+
 def test_result_charts():
     votes = [_vote(1, "x", "y", "A"), _vote(2, "y", "x", "A"), _vote(3, "x", L.REAL, "B"),
              _vote(4, "y", L.REAL, "none"), _vote(5, "x", "y", "A")]
@@ -520,10 +555,13 @@ def test_a_mos_study_runs_through_questionnaire_practice_and_completion_code(sto
     assert store.vote_count("m") == 0 and store.ratings("m") == []  # practice: never a vote
     assert [p["ratings"] for p in store.participant("m", "w1")["practice"]] == [{"musical": [5], "coherent": [4]}]
 
+    [practice] = store.participant("m", "w1")["practice"]
+    assert len(practice["clips"]) == 1  # kept with the answer, so that no real trial plays it again
     assert "The practice is over" in texts(at.info) and "Trial 1 of 2" in page_dump(at)
     for number in (1, 2):
         record = open_trial(store, "m", "w1")
         assert_blind(at, record)
+        assert [list(c[:2]) for c in record.clips] != practice["clips"]
         assert "How musical is this clip?" in texts(at.radio) or "How musical is this clip?" in page_dump(at)
         at.radio(key=f"mos{number}_0").set_value(number + 2)
         at.radio(key=f"mos{number}_1").set_value(1)

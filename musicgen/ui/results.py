@@ -20,8 +20,11 @@ from musicgen.checkpoints import list_cards
 from musicgen.corpora import corpus_names
 from musicgen.listening.clips import study_corpus
 from musicgen.listening.study import DEFAULT_QUESTIONS
+from musicgen.listening import report
 from musicgen.plots_listening import (
     identification_figure,
+    mean_scores_figure,
+    mushra_figure,
     pair_win_rates_figure,
     ranking_figure,
     win_matrix_figure,
@@ -265,9 +268,9 @@ def _close_control(store: L.VoteStore, spec: L.StudySpec) -> None:
 
 
 # ---- statistics -----------------------------------------------------------------------------------
-def _pair_rows(results: L.StudyResults) -> list[dict]:
+def _pair_rows(pairs: list[L.PairResult]) -> list[dict]:
     rows = []
-    for p in results.pairs:
+    for p in pairs:
         needed = L.votes_for_power(p.a_rate.rate)  # at the observed rate, for 80 % power
         more = None if needed is None else max(0, needed - p.a_rate.n)
         rows.append({"first": p.a, "second": p.b, "votes": p.n, "first won": p.wins_a, "second won": p.wins_b,
@@ -276,45 +279,120 @@ def _pair_rows(results: L.StudyResults) -> list[dict]:
     return rows
 
 
+def _report_download(store: L.VoteStore, spec: L.StudySpec) -> None:
+    """The study report (one HTML file, plotly.js inline): made only when the button is clicked."""
+    def make() -> str:
+        return report.study_report(store, spec.id)
+
+    st.download_button("Download the report (HTML)", make, f"{spec.id}-report.html", "text/html",
+                       on_click="ignore", icon=":material/description:", key=f"report_{spec.id}",
+                       help="One self-contained file: methods written from the study's data, every table and "
+                            "figure (with and without excluded participants), and the votes as CSV and JSON.")
+
+
+def _participants(analysis: report.StudyAnalysis) -> None:
+    excluded = analysis.excluded
+    label = f"Participants ({len(analysis.records)}; {len(excluded)} excluded)"
+    with st.expander(label, icon=":material/group:", expanded=bool(excluded)):
+        st.caption(f"Exclusion rule: {analysis.rule.describe()}. Time on task: the median response time per trial.")
+        st.dataframe([{"participant": r.participant, "trials": r.trials, "median seconds": r.median_seconds,
+                       "catch trials right": f"{r.catch_correct}/{r.catch_total}" if r.catch_total else None,
+                       "rating SD": r.rating_sd, "headphone check": r.headphones_passed,
+                       "excluded because": "; ".join(excluded.get(r.participant, []))} for r in analysis.records],
+                     hide_index=True, width="stretch")
+
+
+def _pair_statistics(x: report.Analysis) -> None:
+    st.subheader("Pairs", anchor=False)
+    st.caption("Win rates count decisive votes only; intervals are 95 % Wilson intervals and p the exact "
+               "two-sided binomial test against 50 %.")
+    st.dataframe(_pair_rows(x.pairs), hide_index=True, width="stretch", column_config={
+        k: st.column_config.NumberColumn(format="percent") for k in ("first's win rate", "95 % low", "95 % high")})
+    bias = x.position
+    if bias.n:
+        st.caption(f"Position: the clip on the left (A) won {bias.rate:.0%} of decisive votes "
+                   f"({bias.k} of {bias.n}; "
+                   f"95 % interval {bias.low:.0%}–{bias.high:.0%}; binomial p = {bias.p_value:.3g}). Sides are "
+                   "drawn at random, so far from 50 % means the listeners (or the page) favour a side. "
+                   "“More votes for 80 % power”: decisive votes still needed to detect the observed win rate "
+                   "(two-sided binomial test at 5 %), empty where there is no difference to detect.")
+    st.plotly_chart(pair_win_rates_figure(x.pairs, title="Win rate per pair"))
+    st.plotly_chart(win_matrix_figure(x.matrix, title="Who beat whom"))
+    st.subheader("Ranking (Bradley–Terry)", anchor=False)
+    st.dataframe([{"rank": r.rank, "system": r.system, "strength": r.strength, "95 % low": r.low,
+                   "95 % high": r.high, "votes": r.votes} for r in x.ranking], hide_index=True)
+    st.plotly_chart(ranking_figure(x.ranking, title="Strength with bootstrap intervals"))
+
+
+def _mos_statistics(x: report.Analysis) -> None:
+    st.subheader("Mean opinion scores", anchor=False)
+    st.caption("1 = bad … 5 = excellent; 95 % Student t intervals of the mean, per system and criterion.")
+    st.dataframe([{"criterion": m.criterion, "system": m.system, "ratings": m.n, "MOS": m.mean, "SD": m.sd,
+                   "95 % low": m.low, "95 % high": m.high} for m in x.mos], hide_index=True, width="stretch")
+    st.plotly_chart(mean_scores_figure(x.mos, title="MOS with 95 % intervals"))
+
+
+def _mushra_statistics(x: report.Analysis) -> None:
+    for r in x.mushra:
+        st.subheader(f"Ratings: {r.criterion}", anchor=False)
+        friedman = ("Friedman test: needs three systems and two complete blocks" if r.friedman_p is None else
+                    f"Friedman test over {r.blocks} complete blocks: χ² = {r.friedman_statistic:.3g}, "
+                    f"p = {r.friedman_p:.3g}")
+        st.caption(f"{friedman} ({r.incomplete} incomplete blocks left out of the tests). Medians with "
+                   "distribution-free 95 % intervals; pairwise two-sided Wilcoxon signed-rank tests, Holm-corrected.")
+        st.dataframe([{"system": s.system, "ratings": s.n, "median": s.median, "95 % low": s.median_low,
+                       "95 % high": s.median_high, "mean": s.mean} for s in r.systems], hide_index=True)
+        st.dataframe([{"first": t.a, "second": t.b, "blocks": t.n, "median difference": t.median_difference,
+                       "Wilcoxon p": t.p_value, "Holm p": t.p_holm, f"significant at {r.alpha:g}": t.significant}
+                      for t in r.pairwise], hide_index=True)
+        st.plotly_chart(mushra_figure(r, title=f"{r.criterion}: medians and means"))
+
+
 def show_results(store: L.VoteStore, spec: L.StudySpec) -> None:
     with st.spinner("Computing the statistics…"):
-        results = attempt("compute the results", L.study_results, store, spec.id)
-    if results is None:
+        analysis = attempt("compute the results", report.analyse_study, store, spec.id)
+    if analysis is None:
         return
-    votes, people, ties = st.columns(3)
-    votes.metric("Votes", len(results.votes))
-    people.metric("Participants", results.participants)
-    ties.metric("No preference", sum(v.answer == "none" for v in results.votes))
-    st.download_button("Download every vote (CSV, with provenance)", results.csv(), f"{spec.id}-votes.csv",
-                       "text/csv", on_click="ignore", icon=":material/download:")
-    if not results.votes:
+    x = analysis.everyone
+    if analysis.excluded:
+        leave_out = st.toggle(f"Leave out the {len(analysis.excluded)} excluded participants (the study's rule)",
+                              value=True, key=f"leave_out_{spec.id}",
+                              help=f"Rule: {analysis.rule.describe()}. Off: the numbers with everyone.")
+        x = analysis.kept if leave_out else analysis.everyone
+    votes, people, third = st.columns(3)
+    votes.metric("Votes", len(x.votes))
+    people.metric("Participants", x.participants)
+    if spec.kind in report.RATING_KINDS:
+        third.metric("Ratings", x.ratings)
+    else:
+        third.metric("No preference", sum(v.answer == "none" for v in x.votes))
+    downloads = st.columns(2)
+    with downloads[0]:
+        st.download_button("Download every vote (CSV, with provenance)", L.votes_csv(analysis.votes),
+                           f"{spec.id}-votes.csv", "text/csv", on_click="ignore", icon=":material/download:")
+    with downloads[1]:
+        _report_download(store, spec)
+    if not analysis.votes:
         st.info("No votes yet. Send participants the link above.")
         return
     if spec.kind == "pair":
-        st.subheader("Pairs", anchor=False)
-        st.caption("Win rates count decisive votes only; intervals are 95 % Wilson intervals and p the exact "
-                   "two-sided binomial test against 50 %.")
-        st.dataframe(_pair_rows(results), hide_index=True, width="stretch", column_config={
-            k: st.column_config.NumberColumn(format="percent") for k in ("first's win rate", "95 % low", "95 % high")})
-        bias = L.position_bias(results.votes)
-        if bias.n:
-            st.caption(f"Position: the clip on the left (A) won {bias.rate:.0%} of decisive votes "
-                       f"({bias.k} of {bias.n}; "
-                       f"95 % interval {bias.low:.0%}–{bias.high:.0%}; binomial p = {bias.p_value:.3g}). Sides are "
-                       "drawn at random, so far from 50 % means the listeners (or the page) favour a side. "
-                       "“More votes for 80 % power”: decisive votes still needed to detect the observed win rate "
-                       "(two-sided binomial test at 5 %), empty where there is no difference to detect.")
-        st.plotly_chart(pair_win_rates_figure(results.pairs, title="Win rate per pair"))
-        st.plotly_chart(win_matrix_figure(results.matrix, title="Who beat whom"))
-        st.subheader("Ranking (Bradley–Terry)", anchor=False)
-        st.dataframe([{"rank": r.rank, "system": r.system, "strength": r.strength, "95 % low": r.low,
-                       "95 % high": r.high, "votes": r.votes} for r in results.ranking], hide_index=True)
-        st.plotly_chart(ranking_figure(results.ranking, title="Strength with bootstrap intervals"))
-    if results.identification is not None:
-        ident = results.identification
+        if x.by_criterion:
+            questions = {c.name: c.question for c in spec.rating_criteria}
+            names = [c for c, _ in x.by_criterion]
+            chosen = st.radio("Criterion", names, horizontal=True, key=f"criterion_{spec.id}",
+                              format_func=lambda c: f"{c}: {questions.get(c, c)}")
+            x = dict(x.by_criterion)[chosen]
+        _pair_statistics(x)
+    elif spec.kind == "mos":
+        _mos_statistics(x)
+    elif spec.kind == "mushra":
+        _mushra_statistics(x)
+    if x.identification is not None:
+        ident = x.identification
         st.subheader("Person or machine?", anchor=False)
         st.markdown(f"Listeners told real music from a model's **{ident.overall.rate:.0%}** of the time "
                     f"({ident.overall.k} of {ident.overall.n}; 95 % interval {ident.overall.low:.0%}–"
                     f"{ident.overall.high:.0%}; binomial p = {ident.overall.p_value:.3g}). 50 % means they could "
                     "not tell.")
         st.plotly_chart(identification_figure(ident, title="Identification rate per model"))
+    _participants(analysis)
