@@ -25,6 +25,7 @@ from pathlib import Path
 from musicgen.card import Card
 from musicgen.checkpoints import (CARD, HISTORY, WEIGHTS, CheckpointError, LoadedCheckpoint, checkpoint_folder,
                                   list_cards, list_checkpoint_ids, load_checkpoint, read_card)
+from musicgen import precomputed
 from musicgen.corpora import Corpus, load_corpus
 from musicgen.sample_sets import PREFIX as SAMPLES_PREFIX
 from musicgen.sample_sets import (BrokenSampleSet, MissingSampleSetError, SampleSet, SampleSetError,
@@ -289,7 +290,7 @@ def sample_checkpoint(checkpoint: LoadedCheckpoint, request: Request, *,
 
 
 def make_clip(request: Request, *, upload: NoteSequence | None = None,
-              expect_weights: str | None = None) -> NoteSequence:
+              expect_weights: str | None = None, use_precomputed: bool = True) -> NoteSequence:
     """The notes of one clip of `request.model` (raises UnknownSystemError, CheckpointError, SamplingError,
     CorpusError or ValueError with a message for the user).
 
@@ -307,8 +308,37 @@ def make_clip(request: Request, *, upload: NoteSequence | None = None,
     if expect_weights is not None and checkpoint.card.weights_sha256 != expect_weights:
         raise CheckpointError(f"checkpoint {system.id} changed since this trial was made (weights differ); "
                               "restore the old checkpoint or start a new study")
+    if use_precomputed and not request.primer:
+        stored = precomputed.lookup(checkpoint_folder(system.id), weights_sha256=checkpoint.card.weights_sha256,
+                                    seed=request.seed, settings=_settings(request))
+        if stored is not None:
+            return stored
     primer = resolve_primer(request, system.corpus, upload=upload)
     return sample_checkpoint(checkpoint, request, primer=primer)
+
+
+def _settings(request: Request) -> dict:
+    return precomputed.settings_of(temperature=request.temperature, top_k=request.top_k, top_p=request.top_p,
+                                   length=request.length)
+
+
+def precompute_clips(checkpoint_id: str, seeds: range, *, temperature: float | None = None,
+                     length: str = "30s", progress=lambda done, total: None) -> Path:
+    """Make seeds' clips at the card's default settings (or `temperature`) and store them beside the
+    weights (`precomputed.py`), so `make_clip` looks them up. Returns the file written."""
+    system = get_system(checkpoint_id)
+    if system.kind != "checkpoint":
+        raise ValueError(f"{checkpoint_id} is not a checkpoint: only a model's clips can be computed ahead")
+    checkpoint = load_system_model(checkpoint_id)
+    base = default_request(system, length=length)
+    request = Request(model=checkpoint_id, temperature=base.temperature if temperature is None else temperature,
+                      length=length, top_k=base.top_k, top_p=base.top_p)
+    clips = {}
+    for i, seed in enumerate(seeds):
+        clips[seed] = make_clip(Request(**{**request.__dict__, "seed": seed}), use_precomputed=False)
+        progress(i + 1, len(seeds))
+    return precomputed.write(checkpoint_folder(checkpoint_id), weights_sha256=checkpoint.card.weights_sha256,
+                             settings=_settings(request), clips=clips)
 
 
 def corpus_of(system_id: str) -> Corpus:
