@@ -290,6 +290,29 @@ def _cmd_samples(args) -> int:
         raise UsageError(str(e)) from None
 
 
+def _cmd_precompute(args) -> int:
+    _sampling_process()
+    from musicgen.checkpoints import CheckpointError
+    from musicgen.systems import UnknownSystemError, precompute_clips
+
+    first, _, end = args.seeds.partition(":")
+    try:
+        seeds = range(int(first), int(end)) if end else range(int(first))
+    except ValueError:
+        raise UsageError(f"--seeds must be N (seeds 0..N-1) or A:B (seeds A..B-1), not {args.seeds!r}") from None
+    if not 0 < len(seeds) <= 1000 or seeds.start < 0:
+        raise UsageError(f"--seeds must name 1 to 1000 seeds from 0 up, not {args.seeds!r}")
+    started = time.perf_counter()
+    try:
+        path = precompute_clips(args.model, seeds, temperature=args.temperature, length=args.length,
+                                progress=lambda done, total: print(f"\r{done}/{total} clips", end="", flush=True))
+    except (CheckpointError, UnknownSystemError, ValueError) as e:
+        raise UsageError(str(e)) from None
+    print(f"\nwrote {path} ({len(seeds)} clips, {path.stat().st_size / 1000:.0f} kB, "
+          f"{time.perf_counter() - started:.1f} s)")
+    return 0
+
+
 def _cmd_bench(args) -> int:
     _sampling_process()
     from musicgen.bench import run_cli
@@ -520,6 +543,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--in-process", action="store_true",
                    help="--listening: the old mode, participants as threads calling the library (no server)")
     s.set_defaults(run=_cmd_bench)
+
+    s = sub.add_parser("precompute", help="store a slow model's clips for seeds 0..N-1 at its default settings "
+                                          "beside its weights: Generate looks them up instead of waiting")
+    s.add_argument("model")
+    s.add_argument("--seeds", default="64", help="N (seeds 0..N-1) or A:B (default 64)")
+    s.add_argument("--temperature", type=float, default=None, help="default: the card's")
+    s.add_argument("--length", default="30s")
+    s.set_defaults(run=_cmd_precompute)
 
     s = sub.add_parser("import", help="check MIDI, ABC or MusicXML files: a line per piece (per ABC tune) "
                                       "and a summary")
