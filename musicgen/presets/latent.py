@@ -37,8 +37,8 @@ register(Preset(
     model_config={"steps": 64, "pitch_low": 28, "keys": 72, "latent": 20, "hidden": 192, "encoder_layers": 3,
                   "decoder_layers": 3, "dropout": 0.1, "kl_max": 1.0, "kl_warmup": 1000, "free_bits": 0.0,
                   "latent_norm": 1.0, "frame_dropout": 0.3, "skip": True,
-                  "carry": 0.5},
-    train=TrainConfig(batch_size=32, window=64, lr=2e-3, max_steps=3500, max_seconds=20 * 60, eval_every=250,
+                  "carry": 0.5, "phase": 4, "frame_ar": 128, "hold_init": 5.0},
+    train=TrainConfig(batch_size=32, window=64, lr=2e-3, max_steps=8000, max_seconds=44 * 60, eval_every=250,
                       log_every=25, threads=1),
 ))
 
