@@ -456,7 +456,7 @@ def test_results_show_exclusions_with_and_without_and_rating_tables(store, monke
     assert list(mos["MOS"]) == [1.5, 4.5, 1.5, 4.5]
     people = at.dataframe[1].value
     assert list(people["participant"]) == ["flat", "p1", "p2"]
-    assert people["excluded because"][0] == "rating SD 0 below 1e-09"
+    assert people["excluded because"][0] == "gave every clip the same rating"
     at.toggle(key="leave_out_m").set_value(False).run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Participants"] == "3" and list(at.dataframe[0].value["MOS"]) == [2.0, 4.0, 2.0, 4.0]

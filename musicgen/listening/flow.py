@@ -8,8 +8,9 @@ required headphone check: the study ends there, politely), "questionnaire", "pra
 schedule's `prepare_trial` then serves the next trial, or None when all are answered). A participant who
 already has trials is at "trials" whatever else is stored (stores made before these steps existed).
 
-Practice trials are scheduled like real ones but never stored as trials or votes: their answers are kept
-in the participant's row (`practice`), apart from every statistic.
+Practice trials are scheduled like real ones but never stored as trials or votes: their answers (and their
+clips, which the real trials then avoid) are kept in the participant's row (`practice`), apart from every
+statistic.
 
 The completion code (`completion_code` in the study): a fixed code shown to everyone who finishes, or
 "auto": one per participant, `HMAC(store secret, study, participant)`, so a crowd platform can check a
@@ -29,13 +30,14 @@ from datetime import UTC, datetime
 from musicgen.listening import headphones
 from musicgen.listening.schedule import BlindTrial, schedule_trial, trial_audio, trial_labels
 from musicgen.listening.schema import ANSWERS, MOS_RANGE, MUSHRA_RANGE, RATED
-from musicgen.listening.store import VoteStore
+from musicgen.listening.store import TrialRecord, VoteStore
 from musicgen.listening.study import AUTO_CODE, RATING_KINDS, StudySpec
 
 STEPS = ("consent", "headphones", "questionnaire", "practice", "trials")
 SCREENED_OUT = "screened_out"
 MAX_TEXT_ANSWER = 500
-_PRACTICE: OrderedDict[tuple[str, str, int], BlindTrial] = OrderedDict()  # this process's practice trials
+# this process's practice trials: (study, participant, number) -> (the trial as scheduled, what the page gets)
+_PRACTICE: OrderedDict[tuple[str, str, int], tuple[TrialRecord, BlindTrial]] = OrderedDict()
 _PRACTICE_SIZE = 256
 _LOCK = threading.Lock()
 
@@ -138,21 +140,24 @@ def practice_done(store: VoteStore, spec: StudySpec, participant_id: str) -> int
 def practice_trial(store: VoteStore, spec: StudySpec, participant_id: str, *, soundfont: str | None = None
                    ) -> BlindTrial | None:
     """The participant's next practice trial (the same one on a rerun in this process), or None when done.
-    Scheduled like a real trial, but stored nowhere: its token is unknown to `submit_vote`."""
+    Scheduled like a real trial, but not stored as one (its token is unknown to `submit_vote`); its clips are
+    kept with its answer (`record_practice`), so no real trial repeats them."""
     number = practice_done(store, spec, participant_id) + 1
     if number > spec.practice_trials:
         return None
     key = (spec.id, participant_id, number)
     with _LOCK:
         if key in _PRACTICE:
-            return _PRACTICE[key]
-    record = schedule_trial(store, spec, participant_id, number, [], soundfont)
+            return _PRACTICE[key][1]
+    earlier = [_PRACTICE[(spec.id, participant_id, i)][0] for i in range(1, number)
+               if (spec.id, participant_id, i) in _PRACTICE]  # (earlier practice clips in the store count too)
+    record = schedule_trial(store, spec, participant_id, number, earlier, soundfont)
     audio = trial_audio(record, soundfont=soundfont, store=store)
     trial = BlindTrial(token=record.token, study_id=spec.id, kind=record.kind, number=number,
                        total=spec.practice_trials, question=spec.question, labels=trial_labels(record),
                        answers=ANSWERS[record.kind], audio=audio)
     with _LOCK:
-        trial = _PRACTICE.setdefault(key, trial)
+        record, trial = _PRACTICE.setdefault(key, (record, trial))
         while len(_PRACTICE) > _PRACTICE_SIZE:
             _PRACTICE.popitem(last=False)
     return trial
@@ -174,8 +179,12 @@ def record_practice(store: VoteStore, spec: StudySpec, participant_id: str, tria
         answer = next(iter(answers.values()))
     if answer not in ANSWERS[trial.kind]:
         raise ValueError(f"answer must be one of {', '.join(ANSWERS[trial.kind])}")
+    with _LOCK:
+        scheduled = _PRACTICE.get((spec.id, participant_id, trial.number), (None, None))[0]
+    clips = [] if scheduled is None or scheduled.token != trial.token else [
+        [system, seed] for system, seed, _ in scheduled.clips]
     done.append({"number": trial.number, "token": trial.token, "answer": answer, "answers": answers,
-                 "ratings": ratings, "at": _now().isoformat()})
+                 "ratings": ratings, "clips": clips, "at": _now().isoformat()})
     store.update_participant(spec.id, participant_id, practice=done)
 
 

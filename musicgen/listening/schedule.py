@@ -170,6 +170,13 @@ def _heard(records) -> set:
     return {(system, seed) for r in records for system, seed, _ in r.clips}
 
 
+def practice_heard(store: VoteStore, study_id: str, participant_id: str) -> set:
+    """The clips of the participant's practice trials (flow.py keeps them with the participant, not as trials):
+    heard already, so no real trial repeats them."""
+    row = store.participant(study_id, participant_id) or {}
+    return {(system, int(seed)) for p in row.get("practice") or [] for system, seed in p.get("clips") or []}
+
+
 def _systems_key(record: TrialRecord) -> tuple[str, ...]:
     return tuple(sorted(s for s, _, _ in record.clips))
 
@@ -179,7 +186,7 @@ def schedule_trial(store: VoteStore, spec: StudySpec, participant_id: str, numbe
     """A new trial (not stored yet) after the participant's `earlier` ones: the pair (or system) this
     participant has met least, then the study's balance; seeds from the bank where it has unheard clips."""
     study_id = spec.id
-    heard = _heard(earlier)
+    heard = _heard(earlier) | practice_heard(store, study_id, participant_id)
     own = Counter(_systems_key(r) for r in earlier)
     counts = store.system_counts(study_id)
     with _AUDIO_LOCK:  # planned trials count as served, so plans made together still spread over the pairs
