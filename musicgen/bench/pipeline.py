@@ -10,6 +10,7 @@ import time
 
 import torch
 
+from musicgen import precomputed
 from musicgen.audio import Clip, encode_mp3, encode_ogg, normalize_loudness
 from musicgen.checkpoints import checkpoint_folder, load_checkpoint, read_card
 from musicgen.systems import Request, make_clip
@@ -86,6 +87,7 @@ def time_generate(checkpoint_id: str, runs: int, *, min_runs: int | None = None,
     render_for_browser(make_clip(Request(model=checkpoint_id, seed=WARMUP_SEED, length=LENGTH)),
                        sample_rate=SAMPLE_RATE)
     warmup = time.perf_counter() - t
+    uncached = _time_uncached(checkpoint_id)
     rows: dict[str, list[float]] = {k: [] for k in (
         "sample", "end_to_end", "synthesis", "normalize", "encode_ogg", "encode_mp3", "audio_seconds",
         "realtime", "ogg_bytes", "mp3_bytes", "notes")}
@@ -123,7 +125,23 @@ def time_generate(checkpoint_id: str, runs: int, *, min_runs: int | None = None,
         "audio_seconds": median(rows["audio_seconds"]), "notes_median": median(rows["notes"]),
         "synthesis_realtime_factor": median(rows["realtime"]),
         "audio_kb_per_30s": median(rows["ogg_bytes"]) / 1000, "mp3_kb_per_30s": median(rows["mp3_bytes"]) / 1000,
+        **uncached,
     }
+
+
+UNCACHED_SEED = 10_001  # above any precomputed range
+
+
+def _time_uncached(checkpoint_id: str) -> dict:
+    """For a model whose timed seeds are precomputed (`musicgen.precomputed`), one clip it has to make."""
+    settings, count = precomputed.stored_seeds(checkpoint_folder(checkpoint_id))
+    request = Request(model=checkpoint_id, seed=UNCACHED_SEED, length=LENGTH)
+    if not count or settings != precomputed.settings_of(temperature=request.temperature, top_k=request.top_k,
+                                                         top_p=request.top_p, length=request.length):
+        return {"precomputed_seeds": 0}
+    t = time.perf_counter()
+    render_for_browser(make_clip(request), sample_rate=SAMPLE_RATE)
+    return {"precomputed_seeds": count, "end_to_end_uncached_s": time.perf_counter() - t}
 
 
 def read_card_family(checkpoint_id: str) -> str:

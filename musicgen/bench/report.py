@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-# name → (comparison, target, unit); the targets are the issue's, for the 2-core CPU machine.
-END_TO_END_MAX_S = 0.3
+# name → (comparison, target, unit); the targets are the issues', for the 2-core CPU machine.
+# A warm 30 s clip end to end: issue 16 ("serve a crowd") set 0.5 s for every model on a quiet machine
+# (the first bench issue's 0.3 s was never met by the note models; 0.5 s is the one we hold to now).
+END_TO_END_MAX_S = 0.5
 TARGETS = {
     "synthesis_realtime_factor": (">=", 200.0, "× real time (worst model)"),
     "audio_kb_per_30s": ("<=", 500.0, "kB OGG per 30 s (worst model)"),
@@ -63,19 +65,26 @@ def format_report(result: dict) -> str:
                      "during the bench; these timings overstate the app's (rerun on a quiet machine)")
     parts.append("")
     verdicts = {c["name"]: c["pass"] for c in result["checks"]}
-    head = ["model", "load s", "sample s", "synth s", "normalise s", "ogg s", "end-to-end s", "≤ 0.3 s", "synth ×RT",
-            "ogg kB/30s", "mp3 kB", "mp3 s"]
+    head = ["model", "load s", "sample s", "synth s", "normalise s", "ogg s", "end-to-end s",
+            f"≤ {END_TO_END_MAX_S:g} s", "synth ×RT", "ogg kB/30s", "mp3 kB", "mp3 s", "not precomputed s"]
     rows = []
     for cid, r in result["models"].items():
         if "error" in r:
-            rows.append([cid, r["error"][:60]] + [""] * 5 + ["FAIL"] + [""] * 4)
+            rows.append([cid, r["error"][:60]] + [""] * 5 + ["FAIL"] + [""] * 5)
             continue
         rows.append([cid, _fmt(r["load_median_s"]), _fmt(r["sample_median_s"]), _fmt(r["synthesis_median_s"]),
                      _fmt(r["normalize_median_s"]), _fmt(r["encode_ogg_median_s"]),
                      _fmt(r["end_to_end_30s_median_s"]), _verdict(verdicts[f"end_to_end_30s_median_s[{cid}]"]),
                      _fmt(r["synthesis_realtime_factor"], 0), _fmt(r["audio_kb_per_30s"], 1),
-                     _fmt(r["mp3_kb_per_30s"], 1), _fmt(r["encode_mp3_median_s"])])
-    parts += [_table(head, rows), ""]
+                     _fmt(r["mp3_kb_per_30s"], 1), _fmt(r["encode_mp3_median_s"]),
+                     _fmt(r.get("end_to_end_uncached_s")) if r.get("precomputed_seeds") else ""])
+    parts += [_table(head, rows)]
+    stored = [f"{cid} ({r['precomputed_seeds']} seeds)" for cid, r in result["models"].items()
+              if r.get("precomputed_seeds")]
+    if stored:
+        parts.append(f"Precomputed clips (musicgen precompute) serve the timed seeds of {', '.join(stored)}; "
+                     "'not precomputed s' is one clip of a seed outside them, end to end.")
+    parts.append("")
 
     notes = {
         "app_cold_start_s": result["app_cold_start"].get("reason")
