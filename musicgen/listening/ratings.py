@@ -289,7 +289,8 @@ a participant who failed the headphone check (a study that flags it and lets the
             parts.append("any catch trial answered wrongly" if self.max_catch_fail_share == 0 else
                          f"more than {self.max_catch_fail_share:.0%} of their catch trials answered wrongly")
         if self.min_rating_sd is not None:
-            parts.append(f"ratings with a standard deviation below {self.min_rating_sd:g}")
+            parts.append("the same rating for every clip" if self.min_rating_sd <= 1e-6 else
+                         f"ratings with a standard deviation below {self.min_rating_sd:g}")
         if self.min_trials is not None:
             parts.append(f"fewer than {self.min_trials} answered trials")
         if self.failed_headphones:
@@ -307,7 +308,8 @@ def exclusions(records: Iterable[ParticipantRecord], rule: ExclusionRule) -> dic
             if failed / r.catch_total > rule.max_catch_fail_share + 1e-12:
                 why.append(f"failed {failed} of {r.catch_total} catch trials")
         if rule.min_rating_sd is not None and r.rating_sd is not None and r.rating_sd < rule.min_rating_sd:
-            why.append(f"rating SD {r.rating_sd:.3g} below {rule.min_rating_sd:g}")
+            why.append("gave every clip the same rating" if r.rating_sd == 0 else
+                       f"rating SD {r.rating_sd:.3g} below {rule.min_rating_sd:g}")
         if rule.min_trials is not None and r.trials < rule.min_trials:
             why.append(f"answered {r.trials} trials, fewer than {rule.min_trials}")
         if rule.failed_headphones and r.headphones_passed is False:

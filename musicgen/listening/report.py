@@ -196,6 +196,8 @@ def exclusion_rule(spec: StudySpec) -> ExclusionRule:
         if getattr(spec, name, None) is not None:
             fields["max_catch_fail_share"] = float(getattr(spec, name))
             break
+    if spec.kind not in RATING_KINDS:
+        fields["min_rating_sd"] = None  # no ratings to screen
     if getattr(spec, "min_rating_sd", None) is not None:
         fields["min_rating_sd"] = float(spec.min_rating_sd)
     return replace(DEFAULT_RULE, **fields)
@@ -420,7 +422,8 @@ def methods_paragraph(a: StudyAnalysis) -> str:
          f"{len(participants)} participants gave {len(votes)} answers: {len(counted)} counted trials"
          + (f", {a.catch_votes} catch trials" if a.catch_votes else "")
          + (f", {a.practice_votes} practice trials" if a.practice_votes else "")
-         + (f", between {min(when):%Y-%m-%d} and {max(when):%Y-%m-%d}" if when else "") + "."]
+         + (("" if not when else f", on {min(when):%Y-%m-%d}" if min(when).date() == max(when).date()
+             else f", between {min(when):%Y-%m-%d} and {max(when):%Y-%m-%d}")) + "."]
     check = getattr(spec, "headphone_check", "off")
     if check != "off":
         took = [r for r in a.participant_rows if r.get("headphones_passed") is not None]
@@ -435,7 +438,7 @@ def methods_paragraph(a: StudyAnalysis) -> str:
     if spec.kind in RATING_KINDS:
         s.append(f"{len(a.ratings)} ratings were given.")
     if a.excluded:
-        s.append(f"By the rule stated for the study ({a.rule.describe()}), {len(a.excluded)} of "
+        s.append(f"By the exclusion rule ({a.rule.describe()}), {len(a.excluded)} of "
                  f"{len(a.records)} participants were left out; results are given with and without them.")
     else:
         s.append(f"Exclusion rule: {a.rule.describe()}; no participant met it, so no one was left out.")

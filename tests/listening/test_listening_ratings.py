@@ -132,7 +132,7 @@ def test_exclusions_follow_the_stated_rule_and_say_why():
     rule = ExclusionRule(max_catch_fail_share=0.25, min_rating_sd=1e-9, min_trials=2)
     out = exclusions(recs, rule)
     assert out == {"careless": ["failed 1 of 2 catch trials", "answered 1 trials, fewer than 2"],
-                   "flat": ["rating SD 0 below 1e-09", "answered 1 trials, fewer than 2"],
+                   "flat": ["gave every clip the same rating", "answered 1 trials, fewer than 2"],
                    "quick": ["answered 1 trials, fewer than 2"]}
     assert exclusions(recs, ExclusionRule(max_catch_fail_share=0.5)) == {}  # 1 of 2 wrong is not more than half
     assert exclusions(recs, ExclusionRule()) == {} and not ExclusionRule().active
@@ -147,3 +147,9 @@ def test_a_failed_headphone_check_excludes_only_when_the_rule_says_so():
     rule = ExclusionRule(failed_headphones=True)
     assert exclusions(recs, rule) == {"a": ["failed the headphone check"]}
     assert rule.active and rule.describe() == "participants with a failed headphone check were left out"
+
+
+def test_a_small_rating_spread_below_the_threshold_is_named():
+    recs = participant_records([("a", 1)], ratings=[("a", 3), ("a", 3.1)])
+    assert exclusions(recs, ExclusionRule(min_rating_sd=0.5)) == {"a": ["rating SD 0.0707 below 0.5"]}
+    assert ExclusionRule(min_rating_sd=1e-9).describe() == "participants with the same rating for every clip were left out"
