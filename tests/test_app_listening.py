@@ -361,7 +361,7 @@ def test_organiser_sets_up_studies_from_the_form_and_from_a_file(store, monkeypa
     def field(prefix):
         [found] = [t for t in at.text_input if t.label.startswith(prefix)]
         return found
-    assert len(at.text_input) == 4  # the study's id, title and question; a sample set's name
+    assert len(at.text_input) == 5  # the study's id, title, criteria and question; a sample set's name
     field("Study id").set_value("Bad Id!")
     button(at, "Save the study").click().run()
     assert "Could not set up the study" in texts(at.error) and store.study_ids() == []
@@ -373,6 +373,13 @@ def test_organiser_sets_up_studies_from_the_form_and_from_a_file(store, monkeypa
     assert not at.expander[0].success and not at.expander[0].proto.expanded
     spec = store.get_study("spring")
     assert spec.title == "Spring study" and L.REAL in spec.systems and set(spec.models) <= set(list_checkpoint_ids())
+    at.expander[0].radio[0].set_value("mos")
+    field("Study id").set_value("spring-mos")
+    field("Criteria").set_value("musical, coherent")
+    button(at, "Save the study").click().run()
+    assert not at.exception and "Saved study spring-mos" in texts(at.success)
+    spec = store.get_study("spring-mos")
+    assert spec.kind == "mos" and [c.name for c in spec.criteria] == ["musical", "coherent"]
     button(at, "Load into the store").click().run()
     assert not at.exception and "Loaded study example" in texts(at.success)
     assert store.get_study("example") == L.load_study(ROOT / "studies" / "example.toml")
@@ -463,6 +470,26 @@ def test_results_show_exclusions_with_and_without_and_rating_tables(store, monke
     assert [b.proto.label for b in at.get("download_button")] == ["Download every vote (CSV, with provenance)",
                                                                  "Download the report (HTML)"]
     assert len(at.get("plotly_chart")) == 1  # the MOS bars
+
+
+def test_results_of_a_pair_study_with_criteria_one_at_a_time(store, monkeypatch):
+    from tests.listening.test_listening_report import _trial
+
+    store.save_study(L.StudySpec.from_dict({"id": "pc", "systems": ["markov", "real"],
+                                            "criteria": ["musical", "coherent"]}))
+    for n, (musical, coherent) in enumerate([("A", "B"), ("A", "A"), ("B", "none")], start=1):
+        store.record_vote(_trial(store, "pc", f"p{n}", n, "pair", ["markov", "real"]),
+                          answers={"musical": musical, "coherent": coherent})
+    monkeypatch.setenv("MUSICGEN_RESULTS_PASSWORD", "secret")
+    at = AppTest.from_file(RESULTS, default_timeout=TIMEOUT).run()
+    at.text_input(key="results_password_input").set_value("secret")
+    button(at, "Open the results").click().run()
+    assert not at.exception and at.radio(key="criterion_pc").value == "musical"
+    pairs = at.dataframe[0].value
+    assert (pairs["first won"][0], pairs["second won"][0], pairs["no preference"][0]) == (2, 1, 0)
+    at.radio(key="criterion_pc").set_value("coherent").run()
+    pairs = at.dataframe[0].value
+    assert (pairs["first won"][0], pairs["second won"][0], pairs["no preference"][0]) == (1, 1, 1)
 
 
 def test_result_charts():

@@ -134,8 +134,9 @@ def _new_study_form(store: L.VoteStore) -> None:
         sid = st.text_input("Study id (goes into the participant link)", placeholder="bach-spring",
                             help="1–64 characters: a–z, 0–9, '-' or '_'.")
         title = st.text_input("Title (participants see it: do not name the systems)")
-        kind = st.radio("Kind", ["pair", "identify"], horizontal=True, format_func={
-            "pair": "Pairs: A or B?", "identify": "One clip: person or machine? (needs real pieces)"}.get)
+        kind = st.radio("Kind", ["pair", "identify", "mos", "mushra"], horizontal=True, format_func={
+            "pair": "Pairs: A or B?", "identify": "One clip: person or machine? (needs real pieces)",
+            "mos": "One clip: rate 1–5", "mushra": "Several clips on one screen: rate 0–100"}.get)
         models = st.multiselect("Models and sample sets", list(systems), default=list(systems)[:2],
                                 format_func=lambda c: f"{systems[c].title} ({c})")
         real = st.checkbox("Include real held-out pieces (“real”)", value=True)
@@ -147,6 +148,9 @@ def _new_study_form(store: L.VoteStore) -> None:
                            help="0 turns it off. The seconds each clip was actually played are stored with the vote.")
         temperature = st.slider("Temperature", *TEMPERATURE_RANGE, 1.0, step=0.05)
         trials = st.number_input("Trials per participant", 1, 200, 10)
+        criteria = st.text_input("Criteria (optional): names asked one by one, e.g. musical, coherent",
+                                 help="Each becomes its own question (“How musical is this clip?”) and its own "
+                                      "statistics. Empty: the one question below. Not for identify studies.")
         question = st.text_input("Question (empty: the default for the kind)",
                                  placeholder=f"{DEFAULT_QUESTIONS['pair']} / {DEFAULT_QUESTIONS['identify']}")
         consent = st.text_area("Consent and instructions", DEFAULT_CONSENT, height=140)
@@ -160,6 +164,9 @@ def _new_study_form(store: L.VoteStore) -> None:
                 "trials_per_participant": int(trials), "question": question, "consent": consent,
                 "clip": {"seconds": float(seconds), "temperature": float(temperature)},
                 "min_listen_seconds": float(min(listen, seconds)), "reveal": reveal}
+        names = [c.strip() for c in criteria.split(",") if c.strip()]
+        if names:
+            data["criteria"] = names
         if real and corpus:
             data["corpus"] = corpus
         spec = attempt("set up the study", L.StudySpec.from_dict, data)
