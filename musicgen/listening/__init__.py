@@ -17,6 +17,12 @@ What a page calls (everything else is internal)::
     L.participant_summary(store, study_id, pid)   # the final reveal, next to everyone's votes
     L.study_results(store, study_id)              # Results page: pairs, matrix, ranking, identification, csv()
 
+Rating studies (kind "mos": one clip, 1-5 per criterion; "mushra": K clips labelled 1..K, 0-100 each) submit
+`L.submit_vote(store, token, ratings={criterion: [value per clip]})`; a pair study with several criteria
+`answers={criterion: "A"|"B"|"none"}`. `store.ratings(study_id)` reads the ratings back (one row per clip and
+criterion, the system resolved on the server). The participant's steps before and after the trials (consent,
+headphone check, questionnaire, practice, completion code) are in `musicgen.listening.flow`.
+
 Nothing in a `BlindTrial` names a system, a seed or a file; the mapping stays in the store. Pages must
 not show a participant the text of an exception raised while preparing a trial (it may name a model).
 Identify studies ("Human or AI?") use the same calls: one clip, answers "person"/"machine",

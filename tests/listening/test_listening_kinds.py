@@ -9,6 +9,7 @@ import pytest
 
 from musicgen.listening import REAL, StudyError, StudySpec, TrialRecord, VoteStore
 from musicgen.listening import flow, headphones
+from musicgen.listening.schedule import practice_heard
 from musicgen.listening.study import load_study
 
 MOS = StudySpec.from_dict({"id": "mos", "kind": "mos", "systems": ["m1", "real"],
@@ -124,8 +125,9 @@ def test_participant_steps_are_stored_and_resume(store):
     assert flow.record_questionnaire(store, spec, "p", {"years": 12, "hand": None}) == []
     assert store.participant("flow", "p")["questionnaire"] == {"years": 12, "hand": None}
     assert flow.step(store, spec, "p") == "practice"
-    store.update_participant("flow", "p", practice=[{"token": "t", "answer": "rated"}])
+    store.update_participant("flow", "p", practice=[{"token": "t", "answer": "rated", "clips": [["m1", 42]]}])
     assert flow.step(store, spec, "p") == "trials" and store.vote_count("flow") == 0
+    assert practice_heard(store, "flow", "p") == {("m1", 42)}  # no real trial plays a practice clip again
     code = flow.completion_code(store, spec, "p")
     assert len(code) == 10 and flow.completion_code_ok(store, "flow", "p", code.lower())
     assert not flow.completion_code_ok(store, "flow", "q", code)
