@@ -4,6 +4,7 @@ ratings stored once with the vote, read back for the statistics, old stores migr
 import secrets
 import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -31,7 +32,7 @@ def trial(spec, clips, participant="p1", number=1):
 
 def test_study_files_for_each_kind_are_valid():
     for name, kind in (("example", "pair"), ("mos", "mos"), ("mushra", "mushra")):
-        spec = load_study(f"studies/{name}.toml")
+        spec = load_study(Path(__file__).resolve().parents[2] / "studies" / f"{name}.toml")
         assert spec.kind == kind and StudySpec.from_dict(spec.to_dict()) == spec
 
 
