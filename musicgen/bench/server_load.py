@@ -21,7 +21,8 @@ JSON: {"mode": "server", "participants", "trials_per_participant", "think_s", "s
 "first_trial_p50_s", "first_trial_p95_s", "first_trial_max_s", "finish_max_s" (last submit -> thank-you page),
 "votes_expected", "votes_stored", "lost_or_doubled" (participant-trials without exactly one vote, plus extra
 rows), "answers_mismatched", "errors", "wall_s", "server_cpu_s", "server_cpus_busy" (server CPU-s per wall
-second of the load), "client_cpus_busy" (this process), "other_processes_cpus_busy", "mb_received"}.
+second of the load), "server_cpu_s_per_page" (server CPU-s / pages served after a click, background renders
+included), "client_cpus_busy" (this process), "other_processes_cpus_busy", "mb_received"}.
 """
 
 from __future__ import annotations
@@ -264,9 +265,10 @@ def run(n: int, *, trials: int = 5, think_s: tuple[float, float] = (8.0, 12.0), 
     client_cpu = None if cpu_before is None else (cpu_after[2] - cpu_before[2]) / wall
     other = other_cpu_load(cpu_before, cpu_after)
     waits = out["waits"]
+    served = len(waits) + len(out["firsts"]) + len(out["finishes"])  # trial and thank-you pages after a click
     return {"mode": "server", "participants": n, "trials_per_participant": trials, "think_s": list(think_s),
-            "systems": list(systems), "clip_seconds": clip_seconds, "app": app, "url": url,
-            "clip_bank": bank.bank_size(), "warm_s": round(warm_s, 2),
+            "systems": list(systems), "clip_seconds": clip_seconds, "app": app if proc is not None else None,
+            "url": url, "clip_bank": bank.bank_size(), "warm_s": round(warm_s, 2),
             "server_start_s": None if server_start_s is None else round(server_start_s, 2),
             "waits": len(waits), "wait_p50_s": _quantile(waits, 0.5), "wait_p95_s": _quantile(waits, 0.95),
             "wait_max_s": max(waits, default=None), "first_trial_p50_s": _quantile(out["firsts"], 0.5),
@@ -274,6 +276,7 @@ def run(n: int, *, trials: int = 5, think_s: tuple[float, float] = (8.0, 12.0), 
             "finish_max_s": max(out["finishes"], default=None), **votes, "errors": out["errors"],
             "wall_s": round(wall, 2), "server_cpu_s": None if server_cpu is None else round(server_cpu, 1),
             "server_cpus_busy": None if server_cpu is None else round(server_cpu / wall, 2),
+            "server_cpu_s_per_page": None if server_cpu is None else round(server_cpu / max(1, served), 2),
             "client_cpus_busy": None if client_cpu is None else round(client_cpu, 2),
             "other_processes_cpus_busy": None if other is None or server_cpu is None
             else round(max(0.0, other - server_cpu / wall), 2),
@@ -298,8 +301,11 @@ def format_result(r: dict) -> str:
             ("CPUs busy: server / bench client / others", f"{cpus(r['server_cpus_busy'])} / "
                                                           f"{cpus(r['client_cpus_busy'])} / "
                                                           f"{cpus(r['other_processes_cpus_busy'])}"),
+            ("server CPU per page after a click", "-" if r["server_cpu_s_per_page"] is None
+             else f"{r['server_cpu_s_per_page']:.2f} s (background clip renders included)"),
             ("wall", f"{r['wall_s']:.1f} s ({r['mb_received']} MB received)")]
-    head = (f"listening load (server, {r['app']} app): {r['participants']} participants x "
+    where = f"own server, {r['app']} app" if r["app"] else r["url"]
+    head = (f"listening load ({where}): {r['participants']} participants x "
             f"{r['trials_per_participant']} trials, think {r['think_s'][0]:g}-{r['think_s'][1]:g} s, "
             f"{', '.join(r['systems'])}; bank {r['clip_bank']} clips/system warmed in {r['warm_s']:.1f} s"
             + ("" if r["server_start_s"] is None else f", server up in {r['server_start_s']:.1f} s"))
