@@ -31,6 +31,7 @@ def test_two_participants_against_a_server_store_every_vote_once(toy_env):
     assert r["answers_mismatched"] == 0
     assert r["waits"] == 2 and 0 < r["wait_p50_s"] <= r["wait_p95_s"] <= r["wait_max_s"]
     assert r["first_trial_p50_s"] > 0 and r["finish_max_s"] > 0
+    assert set(r["wait_p50_by_system_s"]) <= {"toy-markov", "toy-lstm"} and r["wait_p50_by_system_s"]
     assert r["server_cpu_s"] is not None and r["server_cpu_s"] > 0 and r["mb_received"] > 0
     text = server_load.format_result(r)
     assert "submit -> next trial playable" in text and "4 of 4" in text

@@ -18,7 +18,8 @@ file under $MUSICGEN_DATA): the study is added there; pass `server_pid` for its 
 
 JSON: {"mode": "server", "participants", "trials_per_participant", "think_s", "systems", "clip_seconds", "app",
 "url", "clip_bank", "warm_s", "server_start_s", "waits", "wait_p50_s", "wait_p95_s", "wait_max_s",
-"first_trial_p50_s", "first_trial_p95_s", "first_trial_max_s", "finish_max_s" (last submit -> thank-you page),
+"wait_p50_by_system_s" ({system: median wait of the trials it played in}), "first_trial_p50_s",
+"first_trial_p95_s", "first_trial_max_s", "finish_max_s" (last submit -> thank-you page),
 "votes_expected", "votes_stored", "lost_or_doubled" (participant-trials without exactly one vote, plus extra
 rows), "answers_mismatched", "errors", "wall_s", "server_cpu_s", "server_cpus_busy" (server CPU-s per wall
 second of the load), "server_cpu_s_per_page" (server CPU-s / pages served after a click, background renders
@@ -47,6 +48,7 @@ from musicgen import listening as L
 from musicgen.bench import st_client as sc
 from musicgen.bench.pipeline import cpu_snapshot, other_cpu_load
 from musicgen.listening import bank, schedule
+from musicgen.listening.schema import trials as trials_table
 from musicgen.listening.schema import votes as votes_table
 
 SYSTEMS = ("markov", "A-lstm", "B-lstm", "transformer")
@@ -170,7 +172,11 @@ async def participant(base: str, query: str, pid: str, thinks: list[float], rng:
             t = time.perf_counter()
             page = await client.rerun(widgets, clicks=2 if last else 1, gap_s=double_click_gap_s,
                                       until=thanked if last else (lambda p, n=n: trial_shown(p) == n + 1))
-            (out["finishes"] if last else out["waits"]).append(time.perf_counter() - t)
+            if last:
+                out["finishes"].append(time.perf_counter() - t)
+            else:
+                out["waits"].append(time.perf_counter() - t)
+                out["trial_waits"][(pid, n + 1)] = out["waits"][-1]
             if page.errors():
                 raise RuntimeError(f"trial {n}: {page.errors()}")
         await client.settle(1.0)  # the double click's second run, if it came after the first
@@ -183,7 +189,7 @@ async def participant(base: str, query: str, pid: str, thinks: list[float], rng:
 
 async def _crowd(base: str, queries: dict[str, str], thinks: dict[str, list[float]], seed: int, spread_s: float,
                  *, double_click_gap_s: float, timeout_s: float) -> dict:
-    out = {"waits": [], "firsts": [], "finishes": [], "errors": [], "sent": {}, "bytes": 0}
+    out = {"waits": [], "firsts": [], "finishes": [], "errors": [], "sent": {}, "trial_waits": {}, "bytes": 0}
 
     async def one(i: int, pid: str) -> None:
         await asyncio.sleep(spread_s * i / max(1, len(queries)))  # arrivals spread over one think time
@@ -213,6 +219,21 @@ def check_votes(store: L.VoteStore, study_id: str, sent: dict, pids: list[str], 
                      and sent[(r.participant_id, r.number)] != (r.answer, r.comment))
     return {"votes_expected": len(expected), "votes_stored": len(rows), "lost_or_doubled": lost_or_doubled,
             "answers_mismatched": mismatched}
+
+
+def waits_by_system(store: L.VoteStore, study_id: str, trial_waits: dict) -> dict:
+    """Median wait for the trials each system played in (from the trials served): if one system's trials come
+    slower, the wait itself tells a listener what is coming."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(trials_table.c.participant_id, trials_table.c.number, trials_table.c.system_a,
+                                   trials_table.c.system_b).where(trials_table.c.study_id == study_id)).all()
+    by: dict = {}
+    for r in rows:
+        wait = trial_waits.get((r.participant_id, r.number))
+        if wait is not None:
+            for system in {r.system_a, r.system_b} - {None}:
+                by.setdefault(system, []).append(wait)
+    return {system: round(_quantile(ws, 0.5), 2) for system, ws in sorted(by.items())}
 
 
 # ---- the whole run ---------------------------------------------------------------------------------------------
@@ -258,6 +279,7 @@ def run(n: int, *, trials: int = 5, think_s: tuple[float, float] = (8.0, 12.0), 
         if proc is not None:
             stop_server(proc)
     votes = check_votes(store, study_id, out["sent"], pids, trials)
+    by_system = waits_by_system(store, study_id, out["trial_waits"])
     store.close()
     bank.pool().wait_idle(60)
     tmp.cleanup()
@@ -273,7 +295,8 @@ def run(n: int, *, trials: int = 5, think_s: tuple[float, float] = (8.0, 12.0), 
             "waits": len(waits), "wait_p50_s": _quantile(waits, 0.5), "wait_p95_s": _quantile(waits, 0.95),
             "wait_max_s": max(waits, default=None), "first_trial_p50_s": _quantile(out["firsts"], 0.5),
             "first_trial_p95_s": _quantile(out["firsts"], 0.95), "first_trial_max_s": max(out["firsts"], default=None),
-            "finish_max_s": max(out["finishes"], default=None), **votes, "errors": out["errors"],
+            "finish_max_s": max(out["finishes"], default=None), "wait_p50_by_system_s": by_system, **votes,
+            "errors": out["errors"],
             "wall_s": round(wall, 2), "server_cpu_s": None if server_cpu is None else round(server_cpu, 1),
             "server_cpus_busy": None if server_cpu is None else round(server_cpu / wall, 2),
             "server_cpu_s_per_page": None if server_cpu is None else round(server_cpu / max(1, served), 2),
@@ -292,6 +315,8 @@ def format_result(r: dict) -> str:
 
     rows = [("submit -> next trial playable", f"p50 {s(r['wait_p50_s'])}  p95 {s(r['wait_p95_s'])}  "
                                               f"max {s(r['wait_max_s'])}  ({r['waits']} trials)"),
+            ("  median, trials with each system",
+             "  ".join(f"{k} {v:.2f} s" for k, v in r.get("wait_p50_by_system_s", {}).items()) or "-"),
             ("start -> first trial playable", f"p50 {s(r['first_trial_p50_s'])}  p95 {s(r['first_trial_p95_s'])}  "
                                               f"max {s(r['first_trial_max_s'])}"),
             ("last submit (double click) -> thanks", f"max {s(r['finish_max_s'])}"),
