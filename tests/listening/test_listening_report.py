@@ -12,7 +12,7 @@ import pytest
 
 from musicgen import listening as L
 from musicgen.listening import report as R
-from musicgen.listening.ratings import ExclusionRule
+from musicgen.listening.ratings import ExclusionRule, Rating
 from musicgen.listening.store import TrialRecord, Vote
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -258,3 +258,19 @@ def test_a_pair_study_with_criteria_is_analysed_per_criterion(store):
     assert (coherent.pairs[0].wins_a, coherent.pairs[0].wins_b, coherent.pairs[0].ties) == (1, 1, 1)
     page = R.report_html(a)
     assert "Criterion musical" in page and "Criterion coherent" in page
+
+
+def test_rating_figures_show_intervals_and_explain_empty_inputs():
+    from musicgen.listening.ratings import mean_opinion_scores, mushra_analysis
+    from musicgen.plots_listening import mean_scores_figure, mushra_figure
+
+    scores = mean_opinion_scores([("p1", "a", "musical", 4), ("p2", "a", "musical", 2), ("p1", "b", "musical", 5),
+                                  ("p1", "a", "coherent", 3)])
+    fig = mean_scores_figure(scores, {"a": "Model A"})
+    assert [t.name for t in fig.data] == ["musical", "coherent"] and list(fig.data[0].x) == ["Model A", "b"]
+    assert fig.data[0].error_y.array[0] == pytest.approx(scores[0].high - 3)
+    [r] = mushra_analysis([Rating(f"p{i}", s, "c", v, "t") for i in range(6) for s, v in (("x", 10 * i), ("y", 50))])
+    fig = mushra_figure(r)
+    assert list(fig.data[0].y) == [25.0, 50.0] and [t.name for t in fig.data] == ["median", "mean"]
+    for empty in (mean_scores_figure([]), mushra_figure(None)):
+        assert empty.layout.annotations[0].text == "no ratings yet"
