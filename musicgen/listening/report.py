@@ -62,8 +62,9 @@ def _flag(v: Vote, name: str) -> bool:
 
 
 def is_catch(v: Vote) -> bool:
-    """A catch (attention-check) trial: its answer is known; it is screening, not a comparison."""
-    return _flag(v, "catch")
+    """A catch (attention-check) trial: its right answer is known (the trial's `catch_answer`); it is screening,
+    not a comparison."""
+    return getattr(v, "catch_answer", None) is not None or _flag(v, "catch")
 
 
 def is_practice(v: Vote) -> bool:
@@ -419,6 +420,12 @@ def methods_paragraph(a: StudyAnalysis) -> str:
             else "the app's soundfont") + "; systems were identified to no one before their vote was stored.",
          (f"Each clip had to play for at least {spec.min_listen_seconds:g} s before an answer was accepted."
           if spec.min_listen_seconds else "No minimum listening time was enforced."),
+         *([f"Every trial continued the opening ({spec.clip.primer_seconds:g} s) of one held-out piece: each clip "
+            "of a trial starts from that same opening, and the real piece's clip is its true continuation."]
+           if spec.clip.primer == "heldout" and hasattr(spec.clip, "primer_seconds") else []),
+         *([f"About {spec.catch_rate:.0%} of each participant's trials were catch trials (a real piece against a "
+            "copy of it with its pitches scrambled; the intact one is the right answer)."]
+           if getattr(spec, "catch_rate", 0) else []),
          f"{len(participants)} participants gave {len(votes)} answers: {len(counted)} counted trials"
          + (f", {a.catch_votes} catch trials" if a.catch_votes else "")
          + (f", {a.practice_votes} practice trials" if a.practice_votes else "")

@@ -5,7 +5,7 @@ import csv
 import io
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +16,7 @@ from musicgen.listening.ratings import ExclusionRule, Rating
 from musicgen.listening.store import TrialRecord, Vote
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+CATCH_ANSWERS = "catch_answer" in {f.name for f in fields(TrialRecord)}
 SF = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 
 
@@ -30,10 +31,13 @@ def add_pair_vote(store, study_id: str, pid: str, number: int, a: str, b: str, a
                   catch: bool = False) -> Vote:
     """A served trial and its vote, written straight to the store (no models or audio needed)."""
     token = f"{study_id}-{pid}-{number}"
-    sa = _settings(a, catch=True, broken=True) if catch else _settings(a)  # A: the scrambled clip
-    sb = _settings(b, catch=True) if catch else _settings(b)
+    sa, sb, extra = _settings(a), _settings(b), {}
+    if catch and CATCH_ANSWERS:  # the store knows a catch trial's right answer: B, the intact clip
+        extra["catch_answer"] = "B"
+    elif catch:  # a catch trial marked in its clips' settings (A: the scrambled clip)
+        sa, sb = _settings(a, catch=True, broken=True), _settings(b, catch=True)
     store.insert_trial(TrialRecord(token, study_id, pid, number, "pair", a, number, sa, b, 100 + number, sb,
-                                   SF, 22050, T0 + timedelta(minutes=number)))
+                                   SF, 22050, T0 + timedelta(minutes=number), **extra))
     return store.record_vote(token, answer, response_seconds=seconds)
 
 
@@ -274,3 +278,32 @@ def test_rating_figures_show_intervals_and_explain_empty_inputs():
     assert list(fig.data[0].y) == [25.0, 50.0] and [t.name for t in fig.data] == ["median", "mean"]
     for empty in (mean_scores_figure([]), mushra_figure(None)):
         assert empty.layout.annotations[0].text == "no ratings yet"
+
+
+def test_catch_outcomes_from_the_stored_result_or_a_marked_clip():
+    def catch_vote(answer, correct=None):
+        return Vote(token=f"c{answer}{correct}", study_id="s", participant_id="p", number=1, kind="pair",
+                    system_a=L.REAL, seed_a=1, settings_a=_settings(L.REAL, catch=True, broken=True), system_b=L.REAL,
+                    seed_b=1, settings_b=_settings(L.REAL, catch=True), soundfont=SF, sample_rate=1, served_at=T0,
+                    answer=answer, winner=L.REAL, correct=correct)
+
+    votes = [catch_vote("A"), catch_vote("B"), catch_vote("none"), catch_vote("A", correct=True)]
+    assert all(R.is_catch(v) for v in votes)
+    assert R.catch_outcomes(votes) == [("p", False), ("p", True), ("p", False), ("p", True)]
+    if CATCH_ANSWERS:
+        import dataclasses
+
+        known = dataclasses.replace(votes[0], settings_a={}, settings_b={}, catch_answer="B", correct=False)
+        assert R.is_catch(known) and R.catch_outcomes([known]) == [("p", False)]
+
+
+@pytest.mark.skipif("catch_rate" not in {f.name for f in fields(L.StudySpec)}, reason="no catch trials yet")
+def test_methods_name_continuation_trials_and_the_catch_rule():
+    spec = L.StudySpec.from_dict({"id": "c", "systems": ["markov", "real"], "catch_rate": 0.2,
+                                  "max_catch_fail_share": 0, "clip": {"primer": "heldout", "primer_seconds": 4}})
+    a = R.analyse(spec, [], n_boot=0)
+    assert a.rule.max_catch_fail_share == 0 and a.rule.min_rating_sd is None
+    text = R.methods_paragraph(a)
+    assert "Every trial continued the opening (4 s) of one held-out piece" in text
+    assert "About 20% of each participant's trials were catch trials" in text
+    assert "participants with any catch trial answered wrongly were left out" in text
