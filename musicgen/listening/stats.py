@@ -218,7 +218,8 @@ def identification(votes: list[Vote], *, confidence: float = 0.95) -> Identifica
 
 CSV_COLUMNS = ("id", "study_id", "participant_id", "number", "kind", "token", "system_a", "seed_a", "settings_a",
                "system_b", "seed_b", "settings_b", "soundfont", "sample_rate", "answer", "winner", "correct",
-               "comment", "response_seconds", "listen_seconds", "served_at", "voted_at")
+               "comment", "response_seconds", "listen_seconds", "served_at", "voted_at", "more_clips", "answers",
+               "catch_answer")  # the last three: mushra's further clips, answers per criterion, a catch trial's key
 
 
 def position_bias(votes: list[Vote], *, confidence: float = 0.95) -> Proportion:
@@ -247,7 +248,7 @@ def votes_csv(votes: list[Vote]) -> str:
     for v in votes:
         row = []
         for c in CSV_COLUMNS:
-            value = getattr(v, c)
+            value = getattr(v, c, None)  # a column the vote does not have (an older record) stays empty
             if isinstance(value, (dict, list)):
                 value = json.dumps(value, sort_keys=True)
             elif hasattr(value, "isoformat"):

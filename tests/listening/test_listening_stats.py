@@ -149,3 +149,14 @@ def test_identification_counts_only_pair_and_identify_votes():
     # a rating vote of a real clip has no winner: it is not a pair vote that the real piece lost
     rated = dataclasses.replace(vote(REAL, None, None), kind="mos", answer="4")
     assert identification([rated]) is None
+
+
+def test_csv_export_keeps_criteria_answers_and_further_clips():
+    rows = list(csv.DictReader(io.StringIO(votes_csv([vote("m", REAL, "m")]))))
+    assert {"more_clips", "answers", "catch_answer"} <= set(rows[0]) and rows[0]["answers"] == ""
+    if "answers" in {f.name for f in dataclasses.fields(Vote)}:
+        v = dataclasses.replace(vote("m", REAL, "m"), answers={"musical": "A", "coherent": "none"},
+                                more_clips=[["x", 3, {"temperature": 1.0}]])
+        [row] = csv.DictReader(io.StringIO(votes_csv([v])))
+        assert row["answers"] == '{"coherent": "none", "musical": "A"}'
+        assert row["more_clips"] == '[["x", 3, {"temperature": 1.0}]]'
