@@ -187,6 +187,8 @@ def _cmd_evaluate(args) -> int:
 
     if args.n is None or args.n < 2:
         raise UsageError(f"--n must be at least 2 (samples per model), got {args.n}")
+    if args.first_seed < 0:
+        raise UsageError(f"--first-seed must be 0 or more, got {args.first_seed}")
     known = list_checkpoint_ids()
     ids = list(dict.fromkeys(args.model)) if args.model else known
     if not ids:
@@ -199,7 +201,7 @@ def _cmd_evaluate(args) -> int:
     for cid in ids:
         try:
             target = get_system(cid) if is_samples(cid) else load_checkpoint(cid)
-            results[cid] = evaluate_model(target, args.n, ceilings=ceilings)
+            results[cid] = evaluate_model(target, args.n, ceilings=ceilings, first_seed=args.first_seed)
         except (CheckpointError, CorpusError, EvaluationError, SampleSetError, UnknownSystemError,
                 MidiImportError) as e:
             raise UsageError(f"{cid}: {e}") from None
@@ -498,6 +500,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a checkpoint id or samples:<name> (repeatable; default all checkpoints)")
     s.add_argument("--n", type=int, default=64,
                    help="samples per model (at least 2; a sample set gives at most its number of files)")
+    s.add_argument("--first-seed", type=int, default=0,
+                   help="seeds first..first+n-1 (default 0): other seeds than a sweep's check its chosen setting")
     s.add_argument("--json", default=None, help="also write the results as JSON here")
     s.add_argument("--no-write", action="store_true",
                    help="do not update the cards' (or sample sets') evaluation field")

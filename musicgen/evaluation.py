@@ -84,14 +84,16 @@ def untrained_baseline(checkpoint: LoadedCheckpoint, n: int, real: list[NoteSequ
 
 
 # ---- models and the command --------------------------------------------------------------------------
-def sample_system(system: System, n: int) -> tuple[list[NoteSequence], dict]:
-    """`n` clips at seeds 0..n-1 with the system's default settings, 30 s long (as the app makes them)."""
+def sample_system(system: System, n: int, *, first_seed: int = 0) -> tuple[list[NoteSequence], dict]:
+    """`n` clips at seeds first_seed..first_seed+n-1 (default 0..n-1) with the system's default settings,
+    30 s long (as the app makes them). Other seeds than 0..n-1 check a setting chosen on those (a sweep)."""
     base = default_request(system, length=f"{CLIP_SECONDS:g}s")
-    pieces = [make_clip(dataclasses.replace(base, seed=s)) for s in range(n)]
+    seeds = range(first_seed, first_seed + n)
+    pieces = [make_clip(dataclasses.replace(base, seed=s)) for s in seeds]
     if system.is_samples:
-        return pieces, {"length": base.length, "seeds": [0, n - 1]}
+        return pieces, {"length": base.length, "seeds": [seeds[0], seeds[-1]]}
     settings = {"temperature": base.temperature, "top_k": base.top_k, "top_p": base.top_p, "length": base.length,
-                "seeds": [0, n - 1]}
+                "seeds": [seeds[0], seeds[-1]]}
     return pieces, settings
 
 
@@ -104,7 +106,8 @@ def _finite_or_none(x):
     return float(x) if isinstance(x, (int, float)) and math.isfinite(x) else None
 
 
-def evaluate_model(target: LoadedCheckpoint | System, n: int, *, ceilings: dict | None = None) -> dict:
+def evaluate_model(target: LoadedCheckpoint | System, n: int, *, ceilings: dict | None = None,
+                   first_seed: int = 0) -> dict:
     """The `evaluation` field for one system: a loaded checkpoint (or a checkpoint System, loaded here) or
     a sample set System (`ceilings` caches the real-vs-train rows).
 
@@ -127,7 +130,7 @@ def evaluate_model(target: LoadedCheckpoint | System, n: int, *, ceilings: dict 
     if (corpus_name, n) not in ceilings:
         ceilings[(corpus_name, n)] = ceiling(corpus, n)
     started = time.perf_counter()  # the model's own time: sampling and comparing
-    generated, settings = sample_system(system, n)
+    generated, settings = sample_system(system, n, first_seed=first_seed)
     # A family may drop samples that are not music (C-abc: tunes that do not parse) and report extra numbers.
     hook = getattr(checkpoint.model, "evaluation_extras", None) if checkpoint is not None else None
     generated, more = hook(generated) if hook else (generated, {})

@@ -135,8 +135,20 @@ def test_no_write_leaves_the_card(toy_home, capsys):
     assert card.read_bytes() == before
 
 
+def test_first_seed_evaluates_other_seeds(toy_home, capsys):
+    out = toy_home / "later.json"
+    assert main(["evaluate", "--model", "toy-markov", "--n", "3", "--first-seed", "100", "--no-write",
+                 "--json", str(out)]) == 0
+    later = json.loads(out.read_text())["models"]["toy-markov"]
+    assert later["settings"]["seeds"] == [100, 102]
+    assert main(["evaluate", "--model", "toy-markov", "--n", "3", "--no-write", "--json", str(out)]) == 0
+    first = json.loads(out.read_text())["models"]["toy-markov"]
+    assert first["settings"]["seeds"] == [0, 2] and first["features"] != later["features"]
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--model", "nope"], "unknown model"),
+    (["--first-seed", "-1"], "--first-seed must be 0 or more"),
     (["--n", "1"], "at least 2"),
     (["--n", "-5"], "at least 2"),
 ])
