@@ -423,9 +423,15 @@ def _cmd_study(args) -> int:
         print("OK")
         return 0
 
-    from musicgen.listening import report, stats
-    from musicgen.listening.store import VoteStore
+    from sqlalchemy.engine import make_url
 
+    from musicgen.listening import report, stats
+    from musicgen.listening.store import VoteStore, default_db_url
+
+    url = make_url(args.db or default_db_url())
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+            and not Path(url.database).expanduser().exists():
+        raise UsageError(f"no vote store at {url.database} (give --db, or set MUSICGEN_DB_URL)")
     store = VoteStore(args.db)
     try:
         try:

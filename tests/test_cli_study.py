@@ -94,3 +94,9 @@ def test_study_check_as_a_module(tmp_path):
     done = subprocess.run([sys.executable, "-m", "musicgen", "study", "check", str(path)], capture_output=True,
                           text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 2 and "trials_per_participant: 0 must be a whole number from 1 to" in done.stderr
+
+
+def test_report_from_a_store_that_is_not_there_exits_2_and_makes_none(tmp_path, capsys):
+    missing = tmp_path / "none.db"
+    assert main(["study", "report", "demo", "--db", f"sqlite:///{missing}", "--out", str(tmp_path / "r.html")]) == 2
+    assert f"no vote store at {missing}" in capsys.readouterr().err and not missing.exists()
