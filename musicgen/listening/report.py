@@ -5,10 +5,12 @@ study's exclusion rule leaves anyone out (with everyone, and without those left 
 writes it up: a methods paragraph made from the study's data, tables, the plotly figures inline (plotly.js
 included once), and the votes as CSV and JSON downloads inside the file. `votes_json` is the JSON export.
 
-The store is only read, through `VoteStore.get_study`, `votes` and `is_closed`. What a vote of a rating
-study (mos, mushra) holds, or how a catch or practice trial is marked, is read by the adapters below
-(`rating_rows`, `is_catch`, `is_practice`), so the statistics themselves (stats.py, ratings.py) only see
-plain data.
+The store is only read, through its public methods: `get_study`, `votes`, `ratings` (one row per clip and
+criterion of a mos/mushra vote), `participants` (headphone check, questionnaire) and `is_closed`. A catch trial
+is one whose trial holds its right answer (`catch_answer`; the vote's `correct` says how it went); practice
+answers are never votes. The adapters below turn these into plain data (`store_ratings`, `catch_outcomes`,
+`trial_seconds`, `criterion_votes`), so the statistics themselves (stats.py, ratings.py) see only lists of
+tuples. For a bare list of votes (no store), `rating_rows` reads ratings kept on the votes themselves.
 """
 
 from __future__ import annotations
