@@ -280,9 +280,12 @@ def analyse(spec: StudySpec, votes: list[Vote], *, ratings: list[Rating] | None 
 
     `ratings`: the study's ratings (default: read from the votes); `participants`: the store's participant
     rows (`VoteStore.participants`: headphone check, questionnaire), if any."""
-    rule = exclusion_rule(spec) if rule is None else rule
     votes = [v for v in votes if not is_practice(v)]
     catch_tokens = {v.token for v in votes if is_catch(v)}
+    if rule is None:
+        rule = exclusion_rule(spec)
+        if not catch_tokens and not getattr(spec, "catch_rate", 0):  # no catch trials: no rule about them
+            rule = replace(rule, max_catch_fail_share=None)
     ratings = rating_rows(votes) if ratings is None else [r for r in ratings if r.trial not in catch_tokens]
     participants = list(participants or [])
     records = participant_records([(v.participant_id, trial_seconds(v)) for v in votes if not is_catch(v)],
@@ -405,7 +408,8 @@ def methods_paragraph(a: StudyAnalysis) -> str:
                   "mushra": "multi-stimulus rating without reference (several clips of one trial on one screen, "
                             "in an order shuffled per trial, each rated 0–100 as in ITU-R BS.2132)"}
     criteria = getattr(spec, "rating_criteria", None) or ()
-    asked = "; ".join(f"{c.name}: “{c.question}”" for c in criteria) if len(criteria) > 1 else f"“{spec.question}”"
+    asked = (f"{len(criteria)} questions per trial: " + ", ".join(f"“{c.question}” ({c.name})" for c in criteria)
+             if len(criteria) > 1 else f"“{spec.question}”")
     counted = a.everyone.votes
     participants = {v.participant_id for v in votes}
     when = [v.voted_at for v in votes if v.voted_at is not None]

@@ -232,6 +232,8 @@ def test_a_stored_mushra_study_with_two_criteria(store):
     page = R.report_html(a)
     assert "Ratings: musical" in page and "Ratings: coherent" in page and "72 ratings were given" in page
     assert 'download="mu-ratings.csv"' in page
+    assert a.rule.max_catch_fail_share is None and "catch" not in R.methods_paragraph(a)  # no catch trials here
+    assert "2 questions per trial: “How musical is each clip?” (musical)" in R.methods_paragraph(a)
 
 
 @needs_rating_store
