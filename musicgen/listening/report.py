@@ -577,20 +577,25 @@ def _statistics(spec: StudySpec, x: Analysis, fig: _Figures) -> str:
 def _participants_section(a: StudyAnalysis) -> str:
     flow = {p.get("participant_id"): p for p in a.participant_rows}
     questions = [q.id for q in getattr(a.spec, "questionnaire", ())]
+    catches = any(r.catch_total for r in a.records)
+    rated = a.spec.kind in RATING_KINDS
     headphones = getattr(a.spec, "headphone_check", "off") != "off"
     rows = []
     for r in a.records:
         answers = (flow.get(r.participant) or {}).get("questionnaire") or {}
-        rows.append([r.participant, r.trials, _num(r.median_seconds, ".1f"),
-                     f"{r.catch_correct}/{r.catch_total}" if r.catch_total else "–", _num(r.rating_sd, ".3g")]
+        rows.append([r.participant, r.trials, _num(r.median_seconds, ".1f")]
+                    + ([f"{r.catch_correct}/{r.catch_total}" if r.catch_total else "–"] if catches else [])
+                    + ([_num(r.rating_sd, ".3g")] if rated else [])
                     + ([_num(r.headphones_passed) if r.headphones_passed is not None else "–"] if headphones else [])
                     + [answers.get(q, "") for q in questions]
                     + ["; ".join(a.excluded.get(r.participant, [])) or "kept"])
+    headers = (["participant", "trials", "median seconds per trial"] + (["catch trials right"] if catches else [])
+               + (["rating SD"] if rated else []) + (["headphone check passed"] if headphones else []) + questions
+               + ["excluded?"])
     return ("<h2>Participants</h2>"
             f"<p>Exclusion rule: {_e(a.rule.describe())}. {_e(len(a.excluded))} of {_e(len(a.records))} "
             "participants left out. Time on task is the median of a participant's response times.</p>"
-            + _table(["participant", "trials", "median seconds per trial", "catch trials right", "rating SD"]
-                     + (["headphone check passed"] if headphones else []) + questions + ["excluded?"], rows))
+            + _table(headers, rows))
 
 
 def _download(name: str, mime: str, text: str, label: str) -> str:
