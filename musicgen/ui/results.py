@@ -302,11 +302,20 @@ def _participants(analysis: report.StudyAnalysis) -> None:
     label = f"Participants ({len(analysis.records)}; {len(excluded)} excluded)"
     with st.expander(label, icon=":material/group:", expanded=bool(excluded)):
         st.caption(f"Exclusion rule: {analysis.rule.describe()}. Time on task: the median response time per trial.")
-        st.dataframe([{"participant": r.participant, "trials": r.trials, "median seconds": r.median_seconds,
-                       "catch trials right": f"{r.catch_correct}/{r.catch_total}" if r.catch_total else None,
-                       "rating SD": r.rating_sd, "headphone check": r.headphones_passed,
-                       "excluded because": "; ".join(excluded.get(r.participant, []))} for r in analysis.records],
-                     hide_index=True, width="stretch")
+        catches = any(r.catch_total for r in analysis.records)
+        rated = analysis.spec.kind in report.RATING_KINDS
+        checked = analysis.spec.headphone_check != "off"
+        rows = []
+        for r in analysis.records:
+            row = {"participant": r.participant, "trials": r.trials, "median seconds": r.median_seconds}
+            if catches:
+                row["catch trials right"] = f"{r.catch_correct}/{r.catch_total}" if r.catch_total else None
+            if rated:
+                row["rating SD"] = r.rating_sd
+            if checked:
+                row["headphone check"] = r.headphones_passed
+            rows.append({**row, "excluded because": "; ".join(excluded.get(r.participant, []))})
+        st.dataframe(rows, hide_index=True, width="stretch")
 
 
 def _pair_statistics(x: report.Analysis) -> None:
