@@ -538,6 +538,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bench", help="speed benchmark: prints a table (and JSON)")
     s.add_argument("--quick", action="store_true", help="fewer runs; under a minute")
     s.add_argument("--json", default=None, help="also write the results as JSON here")
+    s.add_argument("--load", type=int, default=0, metavar="K",
+                   help="keep K CPUs busy with spinning processes while it runs: a loaded machine, reproducibly")
     s.add_argument("--listening", type=int, default=None, metavar="N",
                    help="instead: N simulated participants run a 4-model pair study against a server (its own, "
                         "started on a free port with a throwaway store, or --url); listening-test load")

@@ -97,6 +97,41 @@ def test_run_cli_writes_json(monkeypatch, tmp_path, result, capsys):
     assert "targets met" in capsys.readouterr().out
 
 
+def test_load_keeps_cpus_busy_only_while_the_bench_runs(monkeypatch, tmp_path, result, capsys):
+    from musicgen.bench import burn
+
+    seen = {}
+
+    def fake_collect(quick):
+        procs = seen["procs"] = list(burn_procs)
+        seen["running"] = [p.poll() is None for p in procs]
+        return json.loads(json.dumps(result))  # a copy: the module's result stays as it was
+
+    burn_procs = []
+    real_busy = burn.busy_cpus
+
+    def recording_busy(k):
+        cm = real_busy(k)
+        procs = cm.__enter__()
+        burn_procs.extend(procs)
+
+        class _Exit:
+            def __enter__(self):
+                return procs
+
+            def __exit__(self, *exc):
+                return cm.__exit__(*exc)
+        return _Exit()
+
+    monkeypatch.setattr(bench, "busy_cpus", recording_busy)
+    monkeypatch.setattr(bench, "collect", fake_collect)
+    assert bench.run_cli(Namespace(quick=True, load=2, json=str(tmp_path / "b.json"))) == 0
+    assert seen["running"] == [True, True]
+    assert all(p.poll() is not None for p in seen["procs"])  # stopped on the way out
+    assert json.loads((tmp_path / "b.json").read_text())["machine"]["background_load_cpus"] == 2
+    assert "LOADED on purpose: --load 2" in capsys.readouterr().out
+
+
 def test_listening_load_smoke(toy_checkpoints, tmp_path, monkeypatch):
     """`bench --listening 2` in miniature: every vote stored exactly once, no errors, waits measured."""
     from musicgen.bench import listening_load

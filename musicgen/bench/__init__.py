@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from musicgen.bench.app_start import measure_cold_start
+from musicgen.bench.burn import busy_cpus
 from musicgen.bench.lstm import cached_vs_naive, training_throughput
 from musicgen.bench.pipeline import LENGTH, SAMPLE_RATE, bench_model, cpu_snapshot, machine_info, other_cpu_load
 from musicgen.bench.report import checks, format_report
@@ -145,6 +146,18 @@ def _think(text: str) -> tuple[float, float]:
 
 
 def run_cli(args) -> int:
+    load = max(0, int(getattr(args, "load", 0) or 0))
+    if load:
+        _progress(f"bench: {load} busy process(es) keep {load} CPU(s) busy throughout (--load)")
+    with busy_cpus(load):
+        code, result, text = _run(args, load)
+    print(text)
+    if getattr(args, "json", None):
+        print(f"wrote {write_json(result, args.json)}")
+    return code
+
+
+def _run(args, load: int) -> tuple[int, dict, str]:
     if getattr(args, "listening", None):
         from musicgen.bench import listening_load, server_load
 
@@ -159,13 +172,9 @@ def run_cli(args) -> int:
             result = server_load.run(args.listening, trials=trials, think_s=think, url=getattr(args, "url", None),
                                      db_url=getattr(args, "db", None), app=getattr(args, "app", None) or "study",
                                      server_pid=getattr(args, "server_pid", None), log=_progress)
-        print(module.format_result(result))
-        if getattr(args, "json", None):
-            print(f"wrote {write_json(result, args.json)}")
+        result["background_load_cpus"] = load
         bad = result["errors"] or result["lost_or_doubled"] or result.get("answers_mismatched")
-        return 1 if bad else 0
+        return (1 if bad else 0), result, module.format_result(result)
     result = collect(quick=bool(getattr(args, "quick", False)))
-    print(format_report(result))
-    if getattr(args, "json", None):
-        print(f"wrote {write_json(result, args.json)}")
-    return 0
+    result["machine"]["background_load_cpus"] = load
+    return 0, result, format_report(result)

@@ -60,7 +60,11 @@ def format_report(result: dict) -> str:
               f"after a warm-up, {s['length']} clips at {s['sample_rate']} Hz")
     parts = [header]
     busy = m.get("other_processes_cpus_busy")
-    if busy is not None and busy > 0.25:
+    load = m.get("background_load_cpus") or 0
+    if load:
+        parts.append(f"LOADED on purpose: --load {load} kept {load} CPU(s) busy with spinning processes "
+                     f"(other processes in all: {_fmt(busy, 1)} CPUs busy)")
+    elif busy is not None and busy > 0.25:
         parts.append(f"WARNING: other processes kept {busy:.1f} of {m['cpus_usable'] or m['cpu_count']} CPUs busy "
                      "during the bench; these timings overstate the app's (rerun on a quiet machine)")
     parts.append("")

@@ -333,6 +333,8 @@ def format_result(r: dict) -> str:
     head = (f"listening load ({where}): {r['participants']} participants x "
             f"{r['trials_per_participant']} trials, think {r['think_s'][0]:g}-{r['think_s'][1]:g} s, "
             f"{', '.join(r['systems'])}; bank {r['clip_bank']} clips/system warmed in {r['warm_s']:.1f} s"
-            + ("" if r["server_start_s"] is None else f", server up in {r['server_start_s']:.1f} s"))
+            + ("" if r["server_start_s"] is None else f", server up in {r['server_start_s']:.1f} s")
+            + (f"; LOADED on purpose: --load {r['background_load_cpus']} CPU(s) spinning"
+               if r.get("background_load_cpus") else ""))
     width = max(len(k) for k, _ in rows)
     return "\n".join([head] + [f"  {k:<{width}}  {v}" for k, v in rows] + [f"  error: {e}" for e in r["errors"][:5]])
