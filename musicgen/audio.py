@@ -80,12 +80,16 @@ def normalize_loudness(
 
 def match_clips(
     clips: list[Clip], *, length: float | None = None, fade: float = 0.25, target_rms_db: float = -20.0,
-    peak_limit: float = 0.98,
+    peak_limit: float = 0.98, gain_from_seconds: float | None = None,
 ) -> list[Clip]:
     """Same length (default: the shortest), same loudness, same fade-out: for blind comparison.
 
     If any clip cannot reach the target without passing `peak_limit`, all clips are matched to the
     loudest level that clip can reach, so loudness never gives a model away.
+
+    `gain_from_seconds` (continuation trials, whose clips share their opening): one gain for every clip, the
+    one that brings the first clip's first `gain_from_seconds` to the target (lowered until no clip passes
+    `peak_limit`), so the shared opening sounds exactly the same in each clip.
     """
     if not clips:
         return []
@@ -102,9 +106,17 @@ def match_clips(
             target = min(target, level + 20 * np.log10(_gain_for(x, target_rms_db, peak_limit, sr)))
     n_fade = min(int(round(fade * sr)), n)
     ramp = np.linspace(1.0, 0.0, n_fade, dtype=np.float32) if n_fade else None
+    shared_gain = None
+    if gain_from_seconds is not None:
+        head = cut[0][:max(1, int(round(gain_from_seconds * sr)))]
+        shared_gain = _gain_for(head, target_rms_db, np.inf, sr)
+        peaks = [float(np.max(np.abs(x))) for x in cut if x.size]
+        if peaks and max(peaks) > 0:
+            shared_gain = min(shared_gain, peak_limit / max(peaks))
     matched = []
     for clip, x in zip(clips, cut):
-        y = normalize_loudness(x, target, peak_limit, sample_rate=sr)
+        y = (x * np.float32(shared_gain)).astype(np.float32) if shared_gain is not None else \
+            normalize_loudness(x, target, peak_limit, sample_rate=sr)
         if ramp is not None:
             y[n - n_fade:] *= ramp
         matched.append(Clip(samples=y, sample_rate=sr, soundfont=clip.soundfont))

@@ -10,7 +10,8 @@ bank) and a key: a job already queued or running under the same key is shared, n
 *Clip bank.* A rendered clip (the synthesised notes of one system + seed + settings, before any matching)
 is stored in the vote store's `clip_bank` table as 16-bit FLAC, keyed by a hash of its provenance
 (system, seed, settings, soundfont, sample rate): a changed checkpoint or sample set has other settings,
-hence other keys, and its old clips are never served. Each study keeps $MUSICGEN_CLIP_BANK clips per
+hence other keys, and its old clips are never served. A continuation clip's settings name its opening (the
+held-out piece it continues), so the key does too, and a continuation study banks clips opening by opening. Each study keeps $MUSICGEN_CLIP_BANK clips per
 system ready (default 8; 0 turns the bank and the look-ahead off: every clip is rendered on demand,
 still in the pool), plus one more for every REUSE trials that system has played, up to MAX_BANK; the
 scheduler serves the least-played banked clip a participant has not heard, and renders a fresh one
@@ -261,8 +262,8 @@ def usable_clips(store: VoteStore, spec: StudySpec, system: str, *, soundfont: s
     for c in store.banked_clips(spec.id, system):
         if c["soundfont"] != soundfont or c["sample_rate"] != sample_rate:
             continue
-        try:
-            if c["settings"] == clips.clip_settings(spec, system, c["seed"]):
+        try:  # a continuation clip is checked against the settings of its own opening (primer_seed)
+            if c["settings"] == clips.clip_settings(spec, system, c["seed"], primer=c["settings"].get("primer_seed")):
                 out.append(c)
         except (ValueError, OSError, KeyError):
             continue
@@ -295,9 +296,25 @@ def top_up(store: VoteStore, spec: StudySpec, *, sample_rate: int, soundfont: st
                 continue
             _TOPPING[(spec.id, system)] = _TOPPING.get((spec.id, system), 0) + missing
         taken = {c["seed"] for c in banked}
-        for seed in _fresh_seeds(system, space, taken, missing):
-            futures.append(_queue_render(store, spec, system, seed, sample_rate=sample_rate, soundfont=soundfont))
+        primers = _primers_to_bank(store, spec, name, sample_rate, missing) if spec.clip.primer != "none" else None
+        for i, seed in enumerate(_fresh_seeds(system, space, taken, missing)):
+            primer = None if primers is None else primers[i % len(primers)]
+            seed = primer if primer is not None and system == REAL else seed
+            futures.append(_queue_render(store, spec, system, seed, sample_rate=sample_rate, soundfont=soundfont,
+                                         primer=primer))
     return futures
+
+
+def _primers_to_bank(store: VoteStore, spec: StudySpec, soundfont: str, sample_rate: int, k: int) -> list[int]:
+    """A continuation study's openings to bank clips for: those with the fewest banked clips (all systems), so
+    the bank fills opening by opening and a trial finds every system's clip of one opening."""
+    per_piece = {i: 0 for i in range(clips.seed_space(spec, REAL))}
+    for system in spec.systems:
+        for c in usable_clips(store, spec, system, soundfont=soundfont, sample_rate=sample_rate):
+            if c["settings"].get("primer_seed") in per_piece:
+                per_piece[c["settings"]["primer_seed"]] += 1
+    rng = secrets.SystemRandom()
+    return sorted(per_piece, key=lambda i: (per_piece[i], rng.random()))[:max(1, k)]
 
 
 def _fresh_seeds(system: str, space: int, taken: set, k: int) -> list[int]:
@@ -313,10 +330,10 @@ def _fresh_seeds(system: str, space: int, taken: set, k: int) -> list[int]:
 
 
 def _queue_render(store: VoteStore, spec: StudySpec, system: str, seed: int, *, sample_rate: int,
-                  soundfont: str | None) -> Future:
+                  soundfont: str | None, primer: int | None = None) -> Future:
     def job():
         try:
-            settings = clips.clip_settings(spec, system, seed)
+            settings = clips.clip_settings(spec, system, seed, primer=primer)
             key = clip_key(system, seed, settings, soundfont_name(soundfont), sample_rate)
             return _render(store, spec.id, system, seed, settings, sample_rate=sample_rate, soundfont=soundfont,
                            key=key)
@@ -324,4 +341,4 @@ def _queue_render(store: VoteStore, spec: StudySpec, system: str, seed: int, *, 
             with _TOPPING_LOCK:
                 _TOPPING[(spec.id, system)] = max(0, _TOPPING.get((spec.id, system), 0) - 1)
 
-    return pool().submit(f"bank:{spec.id}:{system}:{seed}", job, BACKGROUND)
+    return pool().submit(f"bank:{spec.id}:{system}:{seed}:{primer}", job, BACKGROUND)

@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from musicgen.audio import encode_blind, match_clips
-from musicgen.listening import bank, clips
+from musicgen.listening import bank, catch, clips
 from musicgen.listening.store import ANSWERS, TrialRecord, Vote, VoteStore
 from musicgen.listening.study import REAL, StudySpec
 
@@ -163,11 +163,46 @@ def next_trial(store: VoteStore, study_id: str, participant_id: str, *, soundfon
     if plan is not None and not (_heard([plan]) & _heard(earlier)):
         return store.insert_trial(replace(plan, served_at=datetime.now(UTC)))
     # a concurrent rerun that stored this slot first wins
-    return store.insert_trial(schedule_trial(store, spec, participant_id, number, earlier, soundfont))
+    return store.insert_trial(_schedule_slot(store, spec, participant_id, number, earlier, soundfont))
+
+
+def _schedule_slot(store: VoteStore, spec: StudySpec, participant_id: str, number: int,
+                   earlier: list[TrialRecord], soundfont: str | None) -> TrialRecord:
+    """Trial `number` of a participant: a catch trial where catch.py's draw says so, else a comparison."""
+    if number in catch.catch_numbers(store.side_secret(), spec, participant_id):
+        return catch_trial(store, spec, participant_id, number, earlier, soundfont)
+    return schedule_trial(store, spec, participant_id, number, earlier, soundfont)
+
+
+def catch_trial(store: VoteStore, spec: StudySpec, participant_id: str, number: int, earlier: list[TrialRecord],
+                soundfont: str | None) -> TrialRecord:
+    """A catch trial (catch.py): an unheard held-out piece against its pitch-scrambled copy (in a continuation
+    study, both continue the same opening and only the continuation is scrambled), sides from the secret; the
+    unscrambled side is stored as `catch_answer`."""
+    heard = _heard(earlier) | practice_heard(store, spec.id, participant_id)
+    piece = _draw_seed(spec, REAL, heard)
+    base = clips.clip_settings(spec, REAL, piece, primer=piece if spec.clip.primer != "none" else None)
+    good = {**base, "catch": True}
+    bad = {**base, "catch": True, "broken": catch.BROKEN, "scramble_seed": piece}
+    token = secrets.token_urlsafe(16)
+    flipped = _flip(store.side_secret(), token)
+    (sa, sb) = (bad, good) if flipped else (good, bad)
+    return TrialRecord(token=token, study_id=spec.id, participant_id=participant_id, number=number, kind=spec.kind,
+                       system_a=REAL, seed_a=piece, settings_a=sa, system_b=REAL, seed_b=piece, settings_b=sb,
+                       soundfont=_soundfont_name(soundfont), sample_rate=SAMPLE_RATE, served_at=datetime.now(UTC),
+                       catch_answer="B" if flipped else "A")
 
 
 def _heard(records) -> set:
-    return {(system, seed) for r in records for system, seed, _ in r.clips}
+    """(system, seed) of every clip in `records`; a continuation clip also marks its opening's piece as heard
+    (as `real`), so a participant never hears the same opening twice."""
+    out = set()
+    for r in records:
+        for system, seed, settings in r.clips:
+            out.add((system, seed))
+            if isinstance(settings, dict) and settings.get("primer_seed") is not None:
+                out.add((REAL, int(settings["primer_seed"])))
+    return out
 
 
 def practice_heard(store: VoteStore, study_id: str, participant_id: str) -> set:
@@ -197,12 +232,15 @@ def schedule_trial(store: VoteStore, spec: StudySpec, participant_id: str, numbe
                 counts[key] = (votes_, served + 1)
     systems = _choose_systems(spec, counts, heard, own)
     token = secrets.token_urlsafe(16)
-    sides = [(s, _pick_seed(store, spec, s, heard, soundfont)) for s in systems]
+    # a continuation study: one unheard held-out opening for the whole trial (the real clip is that piece)
+    primer = _pick_primer(store, spec, systems, heard, soundfont) if spec.clip.primer != "none" else None
+    sides = [(s, primer if primer is not None and s == REAL else _pick_seed(store, spec, s, heard, soundfont, primer))
+             for s in systems]
     if spec.kind == "mushra":  # BS.2132: a fresh order per trial, decided here and kept in the store
         secrets.SystemRandom().shuffle(sides)
     elif len(sides) == 2 and _flip(store.side_secret(), token):
         sides.reverse()
-    settings = [clips.clip_settings(spec, s, seed) for s, seed in sides]
+    settings = [clips.clip_settings(spec, s, seed, primer=primer) for s, seed in sides]
     (sa, seed_a), (sb, seed_b) = sides[0], (sides[1] if len(sides) >= 2 else (None, None))
     return TrialRecord(token=token, study_id=study_id, participant_id=participant_id, number=number,
                          kind=spec.kind, system_a=sa, seed_a=seed_a, settings_a=settings[0], system_b=sb,
@@ -221,7 +259,7 @@ def _plan_ahead(store: VoteStore, spec: StudySpec, current: TrialRecord, soundfo
         history = store.participant_trials(spec.id, pid)
         if len(history) >= number:
             return  # the participant got there first
-        plan = schedule_trial(store, spec, pid, number, [r for r, _ in history] + [current], soundfont)
+        plan = _schedule_slot(store, spec, pid, number, [r for r, _ in history] + [current], soundfont)
         with _AUDIO_LOCK:
             _PLANS[(spec.id, pid, number)] = plan
             while len(_PLANS) > _PLANS_SIZE:
@@ -249,7 +287,10 @@ def _make_audio(record: TrialRecord, soundfont: str | None, store: VoteStore | N
     rendered = [bank.get_clip(store, record.study_id, system, seed, settings, sample_rate=record.sample_rate,
                               soundfont=soundfont) for system, seed, settings in record.clips]
     length = min(float(record.settings_a["seconds"]), *(c.duration for c in rendered))
-    audio = tuple(encode_blind(c) for c in match_clips(rendered, length=length, fade=FADE_SECONDS))
+    # a continuation trial: one gain for every clip, measured on the shared opening, so it sounds the same in each
+    shared = record.settings_a.get("primer_seconds") if record.settings_a.get("primer_seed") is not None else None
+    audio = tuple(encode_blind(c) for c in match_clips(rendered, length=length, fade=FADE_SECONDS,
+                                                       gain_from_seconds=shared))
     with _AUDIO_LOCK:
         _AUDIO_CACHE[record.token] = audio
         while len(_AUDIO_CACHE) > _AUDIO_CACHE_SIZE:
@@ -291,11 +332,34 @@ def _unheard_real(spec: StudySpec, heard: set) -> int:
     return clips.seed_space(spec, REAL) - sum(1 for s, _ in heard if s == REAL)
 
 
-def _pick_seed(store: VoteStore, spec: StudySpec, system: str, heard: set, soundfont: str | None) -> int:
-    """The least played banked clip of `system` the participant has not heard; else a fresh seed."""
+def _pick_primer(store: VoteStore, spec: StudySpec, systems: tuple[str, ...], heard: set, soundfont: str | None
+                 ) -> int:
+    """A continuation trial's opening: a held-out piece (its `real` seed) whose opening the participant has not
+    heard, preferring one the clip bank holds a clip of for every system of the trial."""
+    left = [i for i in range(clips.seed_space(spec, REAL)) if (REAL, i) not in heard]
+    if not left:
+        raise StudyExhausted(f"study {spec.id}: this participant has heard every held-out opening")
+    rng = secrets.SystemRandom()
+    if bank.bank_size() > 0:
+        name = _soundfont_name(soundfont)
+        ready = set(left)
+        for s in systems:
+            have = {c["settings"].get("primer_seed") for c in bank.usable_clips(store, spec, s, soundfont=name,
+                                                                                  sample_rate=SAMPLE_RATE)}
+            ready &= have
+        if ready:
+            return rng.choice(sorted(ready))
+    return rng.choice(left)
+
+
+def _pick_seed(store: VoteStore, spec: StudySpec, system: str, heard: set, soundfont: str | None,
+               primer: int | None = None) -> int:
+    """The least played banked clip of `system` the participant has not heard (continuing `primer`'s opening
+    in a continuation study); else a fresh seed."""
     if bank.bank_size() > 0:
         banked = [c["seed"] for c in bank.usable_clips(store, spec, system, soundfont=_soundfont_name(soundfont),
-                                                        sample_rate=SAMPLE_RATE) if (system, c["seed"]) not in heard]
+                                                        sample_rate=SAMPLE_RATE) if (system, c["seed"]) not in heard
+                  and c["settings"].get("primer_seed") == primer]
         if banked:
             uses, rng = store.clip_uses(spec.id, system), secrets.SystemRandom()
             return min(banked, key=lambda seed: (uses.get(seed, 0), rng.random()))

@@ -51,7 +51,8 @@ def _sides() -> list[Column]:
             Column("settings_a", JSON, nullable=False), Column("system_b", String(128)), Column("seed_b", Integer),
             Column("settings_b", JSON), Column("soundfont", String(256), nullable=False),
             Column("sample_rate", Integer, nullable=False),
-            Column("more_clips", JSON)]  # mushra: the clips after A and B, [system, seed, settings] each
+            Column("more_clips", JSON),  # mushra: the clips after A and B, [system, seed, settings] each
+            Column("catch_answer", String(16))]  # a catch trial: the right answer (never sent to the page); else NULL
 
 
 trials = Table("trials", metadata,
@@ -160,6 +161,7 @@ class TrialRecord:
     sample_rate: int
     served_at: datetime
     more_clips: list | None = None  # mushra: [system, seed, settings] of the clips after A and B
+    catch_answer: str | None = None  # a catch trial (catch.py): the answer known to be right; None otherwise
 
     @property
     def clips(self) -> list[tuple[str, int, dict]]:

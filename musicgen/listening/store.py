@@ -138,7 +138,9 @@ class VoteStore:
     # ---- studies ------------------------------------------------------------------------------
     def save_study(self, spec: StudySpec, *, replace: bool = False) -> StudySpec:
         """Store a study. Saving the same spec again is a no-op; a different spec under an existing id
-        raises ValueError unless `replace` is True and the study has no votes yet."""
+        raises ValueError unless `replace` is True and the study has no votes yet. A continuation study with a
+        system that cannot continue an opening is refused (StudyError naming it)."""
+        spec.check_continuation()
         with self._write() as conn:
             row = conn.execute(select(studies.c.spec).where(studies.c.id == spec.id)).first()
             if row is None:
@@ -275,6 +277,8 @@ class VoteStore:
         comment = (comment or "").strip()[:MAX_COMMENT] or None
         if trial.kind == "pair":
             winner, correct = {"A": trial.system_a, "B": trial.system_b, "none": TIE}[answer], None
+            if trial.catch_answer is not None:  # a catch trial: right or wrong is known
+                correct = answer == trial.catch_answer
         elif trial.kind == "identify":
             winner, correct = None, (answer == "person") == (trial.system_a == REAL)
         else:
@@ -460,8 +464,9 @@ class _WriteTx:
 
 
 # Columns added after a table was first created (create_all makes missing tables, never missing columns).
-_LATER_COLUMNS = {"votes": {"listen_seconds": "JSON", "answers": "JSON", "more_clips": "JSON"},
-                  "trials": {"more_clips": "JSON"}}
+_LATER_COLUMNS = {"votes": {"listen_seconds": "JSON", "answers": "JSON", "more_clips": "JSON",
+                            "catch_answer": "VARCHAR(16)"},
+                  "trials": {"more_clips": "JSON", "catch_answer": "VARCHAR(16)"}}
 
 
 def _add_missing_columns(conn) -> None:

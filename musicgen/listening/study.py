@@ -38,6 +38,13 @@ the seed picks the file). Example (see studies/example.toml)::
 
     min_listen_seconds = 5   # each clip must play this long before the answer opens (0: off)
     reveal = "none"          # after the last trial: none, own (what they heard), everyone (once closed)
+    catch_rate = 0.1         # pair: this share of trials are catch trials (a real piece vs its scrambled copy)
+    max_catch_fail_share = 0.25  # a participant failing more of them is left out of the statistics
+
+``clip.primer = "heldout"`` (with ``clip.primer_seconds``, default 5) makes continuation trials: each trial picks
+one held-out piece, and every clip in it begins with that piece's opening, note for note, then continues it (the
+``real`` clip with the piece's own continuation); systems that cannot continue a primer are refused
+(`StudySpec.check_continuation`, called by `load_study` and `VoteStore.save_study`).
 
     [clip.overrides.A-lstm]   # optional per-system sampling settings
     temperature = 0.9
@@ -58,6 +65,7 @@ from musicgen.sample_sets import SampleSetError, load_sample_set
 from musicgen.sampling import TEMPERATURE_RANGE
 
 REAL = "real"
+REWRITES_PRIMER = ("classifier-ascent",)  # families that take a primer but transform it rather than continue it
 KINDS = ("pair", "identify", "mos", "mushra")
 RATING_KINDS = ("mos", "mushra")  # kinds whose answers are ratings, one per clip and criterion
 MAX_TRIALS = 200
@@ -65,7 +73,7 @@ MAX_CLIP_SECONDS = 120.0
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _TOP_KEYS = {"id", "kind", "title", "systems", "trials_per_participant", "question", "consent", "corpus", "clip",
              "min_listen_seconds", "reveal", "criteria", "mushra_clips", "headphone_check", "questionnaire",
-             "practice_trials", "completion_code"}
+             "practice_trials", "completion_code", "catch_rate", "max_catch_fail_share"}
 HEADPHONE_CHECKS = ("off", "required", "flag")  # flag: a failed check is stored and the participant goes on
 QUESTION_TYPES = ("number", "choice", "text")
 MAX_PRACTICE = 10
@@ -76,7 +84,11 @@ _CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # what they heard and chose, or that and everyone's votes (only once the organiser has closed the study).
 REVEALS = ("none", "own", "everyone")
 MIN_LISTEN_SECONDS = 5.0  # Music Arena's rule: each clip played this long before an answer counts
-_CLIP_KEYS = {"seconds", "temperature", "top_k", "top_p", "primer", "overrides"}
+_CLIP_KEYS = {"seconds", "temperature", "top_k", "top_p", "primer", "primer_seconds", "overrides"}
+PRIMERS = ("none", "heldout")  # heldout: every trial continues the opening of one held-out piece
+DEFAULT_PRIMER_SECONDS = 5.0
+MAX_CATCH_RATE = 0.5
+DEFAULT_MAX_CATCH_FAIL_SHARE = 0.25
 _OVERRIDE_KEYS = {"temperature", "top_k", "top_p"}
 DEFAULT_QUESTIONS = {"pair": "Which clip is more musical?", "identify": "Was this composed by a person or a machine?",
                      "mos": "How good is this clip as music?",
@@ -106,7 +118,8 @@ class ClipSettings:
     temperature: float = 1.0
     top_k: int | None = None
     top_p: float | None = None
-    primer: str = "none"
+    primer: str = "none"  # "heldout": continuation trials (every clip of a trial continues one piece's opening)
+    primer_seconds: float = DEFAULT_PRIMER_SECONDS  # heldout: the opening's length (cut at the next onset)
     overrides: tuple[tuple[str, Sampling], ...] = ()
 
     def sampling_for(self, system: str) -> Sampling:
@@ -153,6 +166,8 @@ class StudySpec:
     questionnaire: tuple[Question, ...] = ()
     practice_trials: int = 0  # trials before the real ones, not counted
     completion_code: str = ""  # shown at the end: "" none, a fixed code, or "auto" (per participant)
+    catch_rate: float = 0.0  # pair: share of each participant's trials that are catch trials (never the first)
+    max_catch_fail_share: float = DEFAULT_MAX_CATCH_FAIL_SHARE  # failing more of them leaves a participant out
 
     @property
     def rating_criteria(self) -> tuple[Criterion, ...]:
@@ -210,9 +225,16 @@ class StudySpec:
         reveal = data.get("reveal", "none")
         if reveal not in REVEALS:
             raise StudyError(f"reveal: {reveal!r} must be one of {', '.join(REVEALS)}")
+        catch_rate = _number(data.get("catch_rate", 0.0), "catch_rate", 0.0, MAX_CATCH_RATE)
+        if catch_rate and kind != "pair":
+            raise StudyError(f"catch_rate: catch trials (a real piece against its scrambled copy) are made for pair "
+                             f"studies, not {kind}; set catch_rate = 0")
+        fail_share = _number(data.get("max_catch_fail_share", DEFAULT_MAX_CATCH_FAIL_SHARE), "max_catch_fail_share",
+                             0.0, 1.0)
         return cls(id=sid, systems=systems, kind=kind, title=texts["title"].strip(), trials_per_participant=trials,
                    question=question, consent=texts["consent"].strip(), corpus=corpus, clip=clip,
-                   min_listen_seconds=listen, reveal=reveal, **_flow_fields(data, kind, systems))
+                   min_listen_seconds=listen, reveal=reveal, catch_rate=catch_rate, max_catch_fail_share=fail_share,
+                   **_flow_fields(data, kind, systems))
 
     def to_dict(self) -> dict:
         """Plain data (JSON/TOML-able); `StudySpec.from_dict(spec.to_dict()) == spec`."""
@@ -230,6 +252,34 @@ class StudySpec:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
+
+    def cannot_continue(self) -> list[str]:
+        """Systems of a continuation study (clip.primer = "heldout") that cannot continue an opening, each with
+        why (empty: all can, or the study has no primer). Missing checkpoints are `missing_checkpoints`' to say."""
+        if self.clip.primer == "none":
+            return []
+        from musicgen.systems import UnknownSystemError, get_system  # reads checkpoint cards
+
+        out = []
+        for system in self.models:
+            try:
+                found = get_system(system)
+            except (UnknownSystemError, ValueError, OSError):
+                continue
+            if found.is_samples:
+                out.append(f"{system} (a sample set plays files made elsewhere)")
+            elif not found.accepts_primer:
+                out.append(f"{system} (a {found.card.family} makes each piece from noise alone)")
+            elif found.card is not None and found.card.family in REWRITES_PRIMER:
+                out.append(f"{system} (a {found.card.family} rewrites its primer instead of continuing it)")
+        return out
+
+    def check_continuation(self) -> None:
+        """Refuse a continuation study with systems that cannot continue an opening (StudyError naming them)."""
+        refused = self.cannot_continue()
+        if refused:
+            raise StudyError(f"clip.primer = \"heldout\": {', '.join(refused)} cannot continue a held-out opening; "
+                             "remove them from systems or use primer = \"none\"")
 
     def missing_checkpoints(self) -> list[str]:
         """Model systems with no checkpoint under checkpoints_dir(), or sample sets that are missing or cannot
@@ -256,7 +306,9 @@ def load_study(path: str | Path) -> StudySpec:
     except OSError as e:
         raise StudyError(f"{path}: cannot read ({e.strerror})") from None
     try:
-        return StudySpec.from_dict(data)
+        spec = StudySpec.from_dict(data)
+        spec.check_continuation()
+        return spec
     except StudyError as e:
         raise StudyError(f"{path}: {e}") from None
 
@@ -411,8 +463,11 @@ def _clip(data, systems: tuple[str, ...]) -> ClipSettings:
     _no_unknown(data, _CLIP_KEYS, "clip")
     seconds = _number(data.get("seconds", 20.0), "clip.seconds", 1.0, MAX_CLIP_SECONDS)
     primer = data.get("primer", "none")
-    if primer != "none":
-        raise StudyError(f"clip.primer: {primer!r} is not supported yet; use \"none\" (clips start from scratch)")
+    if primer not in PRIMERS:
+        raise StudyError(f"clip.primer: {primer!r} must be \"none\" (clips start from scratch) or \"heldout\" "
+                         "(every clip of a trial continues the opening of one held-out piece)")
+    primer_seconds = _number(data.get("primer_seconds", min(DEFAULT_PRIMER_SECONDS, seconds / 2)),
+                             "clip.primer_seconds", 0.5, max(0.5, seconds - 0.5))
     base = _sampling(data, "clip", Sampling())
     overrides = data.get("overrides", {})
     if not isinstance(overrides, dict):
@@ -427,4 +482,4 @@ def _clip(data, systems: tuple[str, ...]) -> ClipSettings:
         _no_unknown(o, _OVERRIDE_KEYS, where)
         pairs.append((system, _sampling(o, where, base)))
     return ClipSettings(seconds=seconds, temperature=base.temperature, top_k=base.top_k, top_p=base.top_p,
-                        primer=primer, overrides=tuple(pairs))
+                        primer=primer, primer_seconds=primer_seconds, overrides=tuple(pairs))
