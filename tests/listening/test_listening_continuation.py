@@ -119,3 +119,12 @@ def test_primer_options_are_checked():
     spec = L.StudySpec.from_dict({**base, "clip": {"seconds": 10, "primer": "heldout", "primer_seconds": 4}})
     assert (spec.clip.primer, spec.clip.primer_seconds) == ("heldout", 4.0)
     assert L.StudySpec.from_dict(spec.to_dict()) == spec
+
+
+def test_every_shipped_study_file_loads_and_the_continuation_one_continues():
+    from pathlib import Path
+
+    studies = {p.stem: load_study(p) for p in sorted((Path(__file__).parents[2] / "studies").glob("*.toml"))}
+    assert {"example", "continuation"} <= set(studies)
+    cont = studies["continuation"]
+    assert cont.clip.primer == "heldout" and cont.catch_rate > 0 and cont.cannot_continue() == []
