@@ -370,7 +370,8 @@ def _study_summary(spec) -> list[str]:
     """`study check`'s lines: what the study file sets up (every field the study holds, the main ones first)."""
     data = spec.to_dict()
     lines = [f"study {spec.id}: {spec.kind}, {len(spec.systems)} systems, {spec.trials_per_participant} trials per "
-             f"participant, {spec.clip.seconds:g} s clips",
+             f"participant, {spec.clip.seconds:g} s clips"
+             + (f" continuing a {spec.clip.primer_seconds:g} s held-out opening" if spec.clip.primer == "heldout" else ""),
              f"  title: {spec.title or '(none)'}"]
     for system in spec.systems:
         if system == "real":

@@ -100,3 +100,12 @@ def test_report_from_a_store_that_is_not_there_exits_2_and_makes_none(tmp_path, 
     missing = tmp_path / "none.db"
     assert main(["study", "report", "demo", "--db", f"sqlite:///{missing}", "--out", str(tmp_path / "r.html")]) == 2
     assert f"no vote store at {missing}" in capsys.readouterr().err and not missing.exists()
+
+
+def test_check_says_a_continuation_study_continues_openings(capsys):
+    path = ROOT / "studies" / "continuation.toml"
+    if not path.exists():
+        pytest.skip("no continuation study shipped")
+    assert main(["study", "check", "--offline", str(path)]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert "s clips continuing a " in first and "held-out opening" in first
