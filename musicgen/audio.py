@@ -168,12 +168,15 @@ def encode_blind(clip: Clip) -> bytes:
     sizes follow the content). A CBR frame's bits are not all used, though: LAME fills what a frame does
     not need (digital silence, a rest, a held note's tail) with padding bytes ("LAME3.100", 0x55 runs), and an
     audit found the padding count telling the real piece from its model partner in 21 of 24 trials. So a
-    fixed dither-level noise floor (`blind_noise_floor`) is added first: no frame is ever silent, every frame
-    spends its bits, and the bytes no longer say how much music there was (scripts/clip_bytes_audit.py
-    measures it: a classifier on byte statistics is at chance)."""
+    fixed dither-level noise floor (`blind_noise_floor`) is added first (no frame is digitally silent), and the
+    bytes no granule uses are overwritten with bytes drawn from the file's own coded data (`scrub_mp3_padding`;
+    decoders skip them, the audio is bit-identical). scripts/clip_bytes_audit.py measures it: a classifier on the
+    encoder's artifacts (padding strings, byte runs, unused bits, frame layout, tag) fell from 68 % of trials
+    (p = 0.003) to 51 % (p = 0.91). The byte entropy of the coded sound itself still leans to the real piece
+    (50 of 72 trials); PCM bytes of the same clips do not (see the script)."""
     noisy = Clip(samples=clip.samples + blind_noise_floor(len(clip.samples)), sample_rate=clip.sample_rate,
                  soundfont=clip.soundfont)
-    return _encode(noisy, "MP3", "MPEG_LAYER_III", bitrate_mode="CONSTANT", compression_level=0.5)
+    return scrub_mp3_padding(_encode(noisy, "MP3", "MPEG_LAYER_III", bitrate_mode="CONSTANT", compression_level=0.5))
 
 
 # ---- what an MP3's frames spend (for audits of blind clips) -------------------------------------------------
@@ -193,6 +196,12 @@ class Mp3Frame:
     main_bytes: int
     used_bits: int
     tag: bool
+    main_data_begin: int = 0  # how many bytes before this frame's main data slot its granules' data begins
+
+    @property
+    def main_offset(self) -> int:
+        """Where this frame's main-data slot starts in the file (after header, CRC and side information)."""
+        return self.offset + self.size - self.main_bytes
 
 
 def mp3_frames(data: bytes) -> list[Mp3Frame]:
@@ -211,15 +220,43 @@ def mp3_frames(data: bytes) -> list[Mp3Frame]:
         side = pos + 4 + 2 * crc
         bits, nbits = int.from_bytes(data[side:side + side_len], "big"), side_len * 8
         off = (8 + (1 if mono else 2)) if lsf else (9 + (5 if mono else 3) + (4 if mono else 8))
+        begin = bits >> (nbits - (8 if lsf else 9))
         used = 0
         for _ in range((1 if lsf else 2) * (1 if mono else 2)):  # granules x channels
             used += (bits >> (nbits - off - 12)) & 0xFFF
             off += 63 if lsf else 59
         tag = any(m in data[side:side + side_len + 8] for m in (b"Xing", b"Info"))
         frames.append(Mp3Frame(offset=pos, size=size, main_bytes=size - 4 - 2 * crc - side_len, used_bits=used,
-                               tag=tag))
+                               tag=tag, main_data_begin=begin))
         pos += size
     return frames
+
+
+def scrub_mp3_padding(data: bytes, *, seed: int = _BLIND_NOISE_SEED) -> bytes:
+    """The same MP3 with the bytes no granule uses (LAME's padding: "LAME3.100" strings, 0x55 runs, ancillary
+    data) overwritten by bytes drawn (seeded) from the file's own coded data, so neither padding strings nor the
+    byte histogram (entropy) show how much was padding. Decoders skip those bytes: the audio is unchanged. What
+    is left of a frame's fill can only be read from its side information (`mp3_unused_share`)."""
+    frames = [f for f in mp3_frames(data) if not f.tag]
+    if not frames:
+        return data
+    # the main-data stream: every frame's slot, one after another; positions in it map back to file offsets
+    starts, pos = [], 0
+    for f in frames:
+        starts.append(pos)
+        pos += f.main_bytes
+    where = np.concatenate([np.arange(f.main_offset, f.main_offset + f.main_bytes) for f in frames])
+    used = np.zeros(pos, dtype=bool)
+    for f, start in zip(frames, starts):
+        begin = start - f.main_data_begin
+        if begin < 0:
+            return data  # not the layout we expect: leave the file as LAME wrote it
+        used[begin:min(pos, begin + (f.used_bits + 7) // 8)] = True
+    spare, kept = where[~used], where[used]
+    out = np.frombuffer(data, dtype=np.uint8).copy()
+    if spare.size and kept.size:  # bytes drawn from the file's own coded data: its byte histogram stays as it was
+        out[spare] = out[kept[np.random.default_rng(seed).integers(0, kept.size, spare.size)]]
+    return out.tobytes()
 
 
 def mp3_unused_share(data: bytes) -> float:

@@ -11,7 +11,15 @@ higher in the real clip). Both encoders are measured on the same renders:
 
 * `legacy`: constant-bitrate MP3 as served before (digital silence and quiet passages leave frames
   half empty, and LAME pads them);
-* `current`: `musicgen.audio.encode_blind` (a fixed dither-level noise floor first).
+* `current`: `musicgen.audio.encode_blind` (a fixed dither-level noise floor first, and the bytes no granule
+  uses overwritten with bytes drawn from the file's own coded data).
+
+Measured (36 Bach openings vs markov / A-lstm / transformer, 20 s clips each cut into two 10 s trials, 72
+trials): legacy: padding strings higher in the real clip in 50 of 70 trials (p = 0.0004), classifier on the
+encoder's artifacts 49/72 trials (68 %, p = 0.003); current: no padding strings, artifacts classifier 37/72
+(51 %, p = 0.91). Left: the byte entropy of the Huffman-coded data itself (real higher in 50/72, p = 0.001; the
+all-feature classifier 65 %), a property of the coded sound that PCM WAV bytes of the same clips do not show
+(39/72, p = 0.56); only serving uncompressed PCM would remove it.
 
     .venv/bin/python scripts/clip_bytes_audit.py --pairs 36 --seconds 10 --cache /tmp/audit_clips.npz
 
@@ -38,6 +46,9 @@ FADE = 0.5
 SAMPLE_RATE = 22050
 FEATURES = ("size", "entropy", "lame_strings", "runs_55", "runs_00", "runs_ff", "header_kinds", "unused_share",
             "used_bits_mean", "used_bits_std", "tag_sum")
+# What the encoder adds around the coded sound (padding, fill, frame layout, tag): everything but the byte entropy,
+# which follows the Huffman-coded spectra themselves (the sound, as a decoder would hear it)
+ARTIFACT_FEATURES = tuple(f for f in FEATURES if f != "entropy")
 
 
 def encode_legacy(clip: Clip) -> bytes:
@@ -160,7 +171,8 @@ def _proportion(k: int, n: int) -> dict:
 
 
 def audit(pairs: list[tuple[Clip, Clip]], encoder, *, folds: int = 6, repeats: int = 5) -> dict:
-    """The classifier's out-of-fold accuracy (per clip and per trial) on one encoder's bytes."""
+    """The classifier's out-of-fold accuracy (per clip and per trial) on one encoder's bytes: on every feature,
+    and on the encoder's artifacts alone (`ARTIFACT_FEATURES`)."""
     rows, y, groups = [], [], []
     for i, (real, model) in enumerate(pairs):
         for clip, label in ((real, 1), (model, 0)):
@@ -169,12 +181,18 @@ def audit(pairs: list[tuple[Clip, Clip]], encoder, *, folds: int = 6, repeats: i
             groups.append(i)
     feats = np.array([[r[f] for f in FEATURES] for r in rows])
     y, groups = np.array(y, dtype=float), np.array(groups)
-    clip_hits = trial_hits = 0
-    for rep in range(repeats):  # several fold assignments: the numbers do not hinge on one split
-        scores = cross_validated_scores(feats, y, groups, folds=folds, seed=rep)
-        clip_hits += int(np.sum((scores > 0.5) == (y == 1)))
-        trial_hits += int(np.sum(scores[0::2] > scores[1::2]))
     n = len(pairs)
+
+    def classify(columns: list[int]) -> tuple[dict, dict]:
+        clip_hits = trial_hits = 0
+        for rep in range(repeats):  # several fold assignments: the numbers do not hinge on one split
+            scores = cross_validated_scores(feats[:, columns], y, groups, folds=folds, seed=rep)
+            clip_hits += int(np.sum((scores > 0.5) == (y == 1)))
+            trial_hits += int(np.sum(scores[0::2] > scores[1::2]))
+        return _proportion(round(clip_hits / repeats), 2 * n), _proportion(round(trial_hits / repeats), n)
+
+    per_clip, per_trial = classify(list(range(len(FEATURES))))
+    artifacts_clip, artifacts_trial = classify([FEATURES.index(f) for f in ARTIFACT_FEATURES])
     lame_real_higher = int(np.sum(feats[0::2, 2] > feats[1::2, 2]))
     lame_decisive = int(np.sum(feats[0::2, 2] != feats[1::2, 2]))
     per_feature = {}
@@ -184,8 +202,10 @@ def audit(pairs: list[tuple[Clip, Clip]], encoder, *, folds: int = 6, repeats: i
                              "p_value": float(f"{binomtest(higher, differ, 0.5).pvalue:.3g}") if differ else 1.0}
     return {
         # accuracies pooled over `repeats` fold assignments; n and the tests use one assignment's share
-        "per_clip": _proportion(round(clip_hits / repeats), 2 * n),
-        "per_trial": _proportion(round(trial_hits / repeats), n),
+        "per_clip": per_clip,
+        "per_trial": per_trial,
+        "artifacts_per_clip": artifacts_clip,
+        "artifacts_per_trial": artifacts_trial,
         "padding_strings_higher_in_real": {"trials": lame_real_higher, "decisive": lame_decisive,
                                            "p_value": float(f"{binomtest(lame_real_higher, lame_decisive, 0.5).pvalue:.3g}")
                                            if lame_decisive else 1.0},
@@ -215,7 +235,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:8s} per clip {r['per_clip']['correct']}/{r['per_clip']['n']} = {r['per_clip']['accuracy']:.3f} "
               f"{r['per_clip']['ci95']} p={r['per_clip']['p_value']:.3g};  per trial {r['per_trial']['correct']}/"
               f"{r['per_trial']['n']} = {r['per_trial']['accuracy']:.3f} {r['per_trial']['ci95']} "
-              f"p={r['per_trial']['p_value']:.3g};  padding strings higher in real: "
+              f"p={r['per_trial']['p_value']:.3g};  encoder artifacts alone: per trial {r['artifacts_per_trial']['correct']}/"
+              f"{r['artifacts_per_trial']['n']} = {r['artifacts_per_trial']['accuracy']:.3f} "
+              f"{r['artifacts_per_trial']['ci95']} p={r['artifacts_per_trial']['p_value']:.3g};  "
+              f"byte entropy higher in real: {r['per_feature_sign_test']['entropy']['real_higher']}/{len(pairs)} "
+              f"p={r['per_feature_sign_test']['entropy']['p_value']:.3g};  padding strings higher in real: "
               f"{r['padding_strings_higher_in_real']['trials']}/{r['padding_strings_higher_in_real']['decisive']} "
               f"p={r['padding_strings_higher_in_real']['p_value']:.3g}")
     if args.json:
