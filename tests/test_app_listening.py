@@ -380,6 +380,7 @@ def test_organiser_sets_up_studies_from_the_form_and_from_a_file(store, monkeypa
     assert not at.exception and "Saved study spring-mos" in texts(at.success)
     spec = store.get_study("spring-mos")
     assert spec.kind == "mos" and [c.name for c in spec.criteria] == ["musical", "coherent"]
+    next(b for b in at.selectbox if b.label == "Study file").set_value(ROOT / "studies" / "example.toml")
     button(at, "Load into the store").click().run()
     assert not at.exception and "Loaded study example" in texts(at.success)
     assert store.get_study("example") == L.load_study(ROOT / "studies" / "example.toml")

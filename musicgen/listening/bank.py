@@ -282,6 +282,7 @@ def top_up(store: VoteStore, spec: StudySpec, *, sample_rate: int, soundfont: st
         return []
     name = soundfont_name(soundfont)
     futures = []
+    order = None  # a continuation study's openings, least banked first: the same order for every system
     for system in spec.systems:
         try:
             banked = usable_clips(store, spec, system, soundfont=name, sample_rate=sample_rate)
@@ -296,7 +297,9 @@ def top_up(store: VoteStore, spec: StudySpec, *, sample_rate: int, soundfont: st
                 continue
             _TOPPING[(spec.id, system)] = _TOPPING.get((spec.id, system), 0) + missing
         taken = {c["seed"] for c in banked}
-        primers = _primers_to_bank(store, spec, name, sample_rate, missing) if spec.clip.primer != "none" else None
+        if spec.clip.primer != "none" and order is None:
+            order = _primer_order(store, spec, name, sample_rate)
+        primers = None if order is None else order[:max(1, missing)]
         for i, seed in enumerate(_fresh_seeds(system, space, taken, missing)):
             primer = None if primers is None else primers[i % len(primers)]
             seed = primer if primer is not None and system == REAL else seed
@@ -305,16 +308,16 @@ def top_up(store: VoteStore, spec: StudySpec, *, sample_rate: int, soundfont: st
     return futures
 
 
-def _primers_to_bank(store: VoteStore, spec: StudySpec, soundfont: str, sample_rate: int, k: int) -> list[int]:
-    """A continuation study's openings to bank clips for: those with the fewest banked clips (all systems), so
-    the bank fills opening by opening and a trial finds every system's clip of one opening."""
+def _primer_order(store: VoteStore, spec: StudySpec, soundfont: str, sample_rate: int) -> list[int]:
+    """A continuation study's openings in the order to bank clips for them: fewest banked clips (all systems)
+    first, so the bank fills opening by opening and a trial finds every system's clip of one opening."""
     per_piece = {i: 0 for i in range(clips.seed_space(spec, REAL))}
     for system in spec.systems:
         for c in usable_clips(store, spec, system, soundfont=soundfont, sample_rate=sample_rate):
             if c["settings"].get("primer_seed") in per_piece:
                 per_piece[c["settings"]["primer_seed"]] += 1
     rng = secrets.SystemRandom()
-    return sorted(per_piece, key=lambda i: (per_piece[i], rng.random()))[:max(1, k)]
+    return sorted(per_piece, key=lambda i: (per_piece[i], rng.random()))
 
 
 def _fresh_seeds(system: str, space: int, taken: set, k: int) -> list[int]:

@@ -224,6 +224,8 @@ def show_trial(store: L.VoteStore, spec: L.StudySpec, trial: L.BlindTrial, *, pr
         st.caption("A practice trial, to get used to the clips and the scale: it is not counted.")
     criteria = spec.rating_criteria
     st.subheader(criteria[0].question if len(criteria) == 1 else "Listen, then answer each question", anchor=False)
+    if spec.clip.primer != "none":  # continuation trials: the same words on every trial, catch trials included
+        st.caption("Every clip begins with the same opening; listen to how each one continues it.")
     labels = [CLIP_LABELS.get(label, f"Clip {label}") for label in trial.labels]
     played = listen_players(list(trial.audio), trial.mime, labels, min_seconds=min_seconds,
                             trial=f"{prefix}{n}" if prefix else n)

@@ -128,3 +128,27 @@ def test_every_shipped_study_file_loads_and_the_continuation_one_continues():
     assert {"example", "continuation"} <= set(studies)
     cont = studies["continuation"]
     assert cont.clip.primer == "heldout" and cont.catch_rate > 0 and cont.cannot_continue() == []
+
+
+def test_a_banked_continuation_study_serves_whole_openings_from_the_bank(checkpoints_env, pieces_corpus, store,
+                                                                           monkeypatch):
+    from musicgen.listening import schedule
+
+    monkeypatch.setenv("MUSICGEN_CLIP_BANK", "2")
+    pool = bank.reset_pool(1)
+    spec = continuation(store, pieces_corpus, trials_per_participant=2, catch_rate=0.5)
+    for f in bank.top_up(store, spec, sample_rate=schedule.SAMPLE_RATE):
+        f.result(timeout=120)
+    by_system = {s: {c["settings"]["primer_seed"] for c in store.banked_clips("cont", s)} for s in spec.systems}
+    assert len(set(map(frozenset, by_system.values()))) == 1  # the same openings for every system
+    served = []
+    while (trial := L.prepare_trial(store, "cont", "p1")) is not None:
+        record = store.get_trial(trial.token)
+        assert len({settings["primer"] for _, _, settings in record.clips}) == 1
+        served.append(record)
+        assert pool.wait_idle(120)
+        L.submit_vote(store, trial.token, "A")
+    assert [r.catch_answer is not None for r in served] == [False, True]  # the second is the catch trial
+    first = served[0]
+    assert first.settings_a["primer_seed"] in by_system[L.REAL]  # a banked opening was preferred
+    assert len({r.settings_a["primer_seed"] for r in served}) == 2  # never the same opening twice
