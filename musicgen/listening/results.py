@@ -27,12 +27,13 @@ def study_results(store: VoteStore, study_id: str, *, n_boot: int = 500, seed: i
     """Everything the Results page shows for one study (bootstrap seeded: same votes, same numbers)."""
     spec = store.get_study(study_id)
     votes = store.votes(study_id)
+    counted = [v for v in votes if v.catch_answer is None]  # catch trials are screening, not comparisons
     pair_systems = list(spec.systems) if spec.kind == "pair" else []
     return StudyResults(spec=spec, votes=votes, participants=len({v.participant_id for v in votes}),
-                        pairs=stats.pair_results(votes), matrix=stats.win_matrix(votes, pair_systems),
-                        ranking=stats.bradley_terry_ranking(votes, pair_systems, n_boot=n_boot, seed=seed)
+                        pairs=stats.pair_results(counted), matrix=stats.win_matrix(counted, pair_systems),
+                        ranking=stats.bradley_terry_ranking(counted, pair_systems, n_boot=n_boot, seed=seed)
                         if spec.kind == "pair" else [],
-                        identification=stats.identification(votes))
+                        identification=stats.identification(counted))
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def participant_summary(store: VoteStore, study_id: str, participant_id: str, *,
                         ) -> ParticipantSummary:
     """The participant's own votes (revealed: only voted trials appear), next to everyone's when `everyone`
     (otherwise `agreed_with` and `everyone_correct` stay None: other participants' votes are not used)."""
-    votes = store.votes(study_id)
+    votes = [v for v in store.votes(study_id) if v.catch_answer is None]  # catch trials are not comparisons
     mine = [v for v in votes if v.participant_id == participant_id]
     others = votes if everyone else mine
     pairs = {(r.a, r.b): r for r in stats.pair_results(others)}

@@ -75,6 +75,9 @@ def test_the_answer_is_known_stored_and_scored(checkpoints_env, pieces_corpus, s
     assert catch.failed(spec, 2, 1) and not catch.failed(spec, 4, 3) and not catch.failed(spec, 0, 0)
     votes = sqlite_store.votes("c")
     assert len(catch.without_catch(votes)) == 2  # what the systems' statistics count
+    results = L.study_results(sqlite_store, "c")
+    assert sum(r.n for r in results.pairs) == 2 and all(r.a != r.b for r in results.pairs)
+    assert all(t.vote.catch_answer is None for t in L.participant_summary(sqlite_store, "c", "p1").trials)
 
 
 def test_a_catch_trial_looks_like_any_other_pair_on_the_page(checkpoints_env, pieces_corpus, sqlite_store):
