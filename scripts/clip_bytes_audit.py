@@ -18,8 +18,11 @@ Measured (36 Bach openings vs markov / A-lstm / transformer, 20 s clips each cut
 trials): legacy: padding strings higher in the real clip in 50 of 70 trials (p = 0.0004), classifier on the
 encoder's artifacts 49/72 trials (68 %, p = 0.003); current: no padding strings, artifacts classifier 37/72
 (51 %, p = 0.91). Left: the byte entropy of the Huffman-coded data itself (real higher in 50/72, p = 0.001; the
-all-feature classifier 65 %), a property of the coded sound that PCM WAV bytes of the same clips do not show
-(39/72, p = 0.56); only serving uncompressed PCM would remove it.
+all-feature classifier 47/72 = 65 %, p = 0.013), a property of the coded sound that PCM WAV bytes of the same
+clips do not show (39/72, p = 0.56; `--encoders wav`: classifier 42/72 = 58 %, p = 0.20): only serving 16-bit PCM
+(~16 times the bytes of the MP3) would remove it.
+
+    .venv/bin/python scripts/clip_bytes_audit.py --pairs 36 --seconds 20 --split 2 --encoders legacy,current,wav
 
     .venv/bin/python scripts/clip_bytes_audit.py --pairs 36 --seconds 10 --cache /tmp/audit_clips.npz
 
@@ -40,7 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from scipy.stats import binomtest  # noqa: E402
 
-from musicgen.audio import Clip, _encode, encode_blind, match_clips, mp3_frames, mp3_unused_share  # noqa: E402
+from musicgen.audio import (Clip, _encode, encode_blind, encode_wav, match_clips, mp3_frames,  # noqa: E402
+                            mp3_unused_share)
 
 FADE = 0.5
 SAMPLE_RATE = 22050
@@ -56,7 +60,7 @@ def encode_legacy(clip: Clip) -> bytes:
     return _encode(clip, "MP3", "MPEG_LAYER_III", bitrate_mode="CONSTANT", compression_level=0.5)
 
 
-ENCODERS = {"legacy": encode_legacy, "current": encode_blind}
+ENCODERS = {"legacy": encode_legacy, "current": encode_blind, "wav": encode_wav}  # wav: 16-bit PCM, for comparison
 
 
 def _runs(data: bytes, byte: int, min_len: int = 4) -> int:
