@@ -256,7 +256,48 @@ def scrub_mp3_padding(data: bytes, *, seed: int = _BLIND_NOISE_SEED) -> bytes:
     out = np.frombuffer(data, dtype=np.uint8).copy()
     if spare.size and kept.size:  # bytes drawn from the file's own coded data: its byte histogram stays as it was
         out[spare] = out[kept[np.random.default_rng(seed).integers(0, kept.size, spare.size)]]
-    return out.tobytes()
+    return _fix_lame_crcs(data, out.tobytes())
+
+
+def _crc16_table() -> tuple[int, ...]:
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+        table.append(crc)
+    return tuple(table)
+
+
+_CRC16 = _crc16_table()
+
+
+def _crc16(data: bytes) -> int:
+    """CRC-16/ARC (reflected 0x8005, init 0): the checksum LAME's Info tag keeps of the music and of itself."""
+    crc, table = 0, _CRC16
+    for byte in data:
+        crc = (crc >> 8) ^ table[(crc ^ byte) & 0xFF]
+    return crc
+
+
+def _fix_lame_crcs(before: bytes, after: bytes) -> bytes:
+    """Redo the LAME tag's music CRC (of every byte after the Info frame) and its own CRC for the changed bytes,
+    so the file stays self-consistent; left alone unless the tag's CRCs match `before` as LAME wrote them."""
+    tag = next((f for f in mp3_frames(before) if f.tag), None)
+    if tag is None:
+        return after
+    frame = before[tag.offset:tag.offset + tag.size]
+    lame = frame.find(b"LAME")
+    if lame < 0 or lame + 36 > len(frame):
+        return after
+    music_at, tag_at = tag.offset + lame + 32, tag.offset + lame + 34
+    if (int.from_bytes(before[music_at:music_at + 2], "big") != _crc16(before[tag.offset + tag.size:])
+            or int.from_bytes(before[tag_at:tag_at + 2], "big") != _crc16(before[tag.offset:tag_at])):
+        return after  # not the tag layout we know
+    out = bytearray(after)
+    out[music_at:music_at + 2] = _crc16(after[tag.offset + tag.size:]).to_bytes(2, "big")
+    out[tag_at:tag_at + 2] = _crc16(bytes(out[tag.offset:tag_at])).to_bytes(2, "big")
+    return bytes(out)
 
 
 def mp3_unused_share(data: bytes) -> float:

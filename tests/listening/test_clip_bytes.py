@@ -66,3 +66,14 @@ def test_the_padding_is_scrubbed_and_the_sound_is_untouched():
         before, after = (soundfile.read(io.BytesIO(b), dtype="float32")[0] for b in (raw, scrubbed))
         assert np.array_equal(before, after)  # decoders skip the bytes no granule uses
         assert [f.used_bits for f in mp3_frames(raw)] == [f.used_bits for f in mp3_frames(scrubbed)]
+
+
+def test_the_lame_tag_stays_self_consistent_after_scrubbing():
+    from musicgen.audio import _crc16
+
+    data = encode_blind(_sparse())
+    tag = next(f for f in mp3_frames(data) if f.tag)
+    frame = data[tag.offset:tag.offset + tag.size]
+    lame = frame.find(b"LAME")
+    assert int.from_bytes(frame[lame + 32:lame + 34], "big") == _crc16(data[tag.offset + tag.size:])  # music CRC
+    assert int.from_bytes(frame[lame + 34:lame + 36], "big") == _crc16(frame[:lame + 34])  # the tag's own CRC
