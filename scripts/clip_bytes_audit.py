@@ -18,7 +18,7 @@ Measured (36 Bach openings vs markov / A-lstm / transformer, 20 s clips each cut
 trials): legacy: padding strings higher in the real clip in 50 of 70 trials (p = 0.0004), classifier on the
 encoder's artifacts 49/72 trials (68 %, p = 0.003); current: no padding strings, artifacts classifier 37/72
 (51 %, p = 0.91). Left: the byte entropy of the Huffman-coded data itself (real higher in 50/72, p = 0.001; the
-all-feature classifier 47/72 = 65 %, p = 0.013), a property of the coded sound that PCM WAV bytes of the same
+all-feature classifier 45/72 = 62 %, p = 0.044), a property of the coded sound that PCM WAV bytes of the same
 clips do not show (39/72, p = 0.56; `--encoders wav`: classifier 42/72 = 58 %, p = 0.20): only serving 16-bit PCM
 (~16 times the bytes of the MP3) would remove it.
 
