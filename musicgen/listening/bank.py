@@ -32,13 +32,14 @@ import queue
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import Future
 from pathlib import Path
 
 import soundfile
 
 from musicgen import runtime
-from musicgen.audio import Clip
+from musicgen.audio import Clip, encode_blind, match_clips
 from musicgen.listening import clips
 from musicgen.listening.store import VoteStore
 from musicgen.listening.study import REAL, StudySpec
@@ -226,6 +227,65 @@ def _to_flac(clip: Clip) -> bytes:
 def _from_flac(data: bytes, soundfont: str) -> Clip:
     samples, rate = soundfile.read(io.BytesIO(data), dtype="float32")
     return Clip(samples=samples, sample_rate=rate, soundfont=soundfont)
+
+
+# ---- blind encodings ---------------------------------------------------------------------------------
+# Matched samples -> their blind MP3 (this process). A banked clip is served to several participants and,
+# matched to the same level and length (the usual case: both clips of a trial reach the target loudness),
+# gives the same samples, so its encoding (~0.2 s of a 20 s clip, most of a trial's audio time) is done once.
+# Keyed by the samples' hash: a clip matched differently (a quieter partner, a continuation's shared gain)
+# simply misses. `warm_encodings` makes them in the background before participants ask.
+_ENCODED: "OrderedDict[bytes, bytes]" = OrderedDict()
+_ENCODED_SIZE = 512  # ~0.2 MB each
+_ENCODED_LOCK = threading.Lock()
+_WARMED: set[tuple[str, str]] = set()  # (study, clip key) whose encoding is queued or made in this process
+
+
+def encode_blind_once(clip: Clip) -> bytes:
+    """`audio.encode_blind(clip)`, made once per process for the same samples."""
+    key = hashlib.blake2b(clip.samples.tobytes(), digest_size=16, person=str(clip.sample_rate).encode()).digest()
+    with _ENCODED_LOCK:
+        if key in _ENCODED:
+            _ENCODED.move_to_end(key)
+            return _ENCODED[key]
+    data = encode_blind(clip)
+    with _ENCODED_LOCK:
+        _ENCODED[key] = data
+        while len(_ENCODED) > _ENCODED_SIZE:
+            _ENCODED.popitem(last=False)
+    return data
+
+
+def warm_encodings(store: VoteStore, spec: StudySpec, *, sample_rate: int, fade: float,
+                   soundfont: str | None = None) -> int:
+    """Queue background blind encodings of a study's banked clips, each matched on its own as a trial matches
+    it when both clips reach the target loudness, so this process's first trials find them made. Each clip
+    once per process; continuation studies (one gain for a whole trial) are skipped. Returns the number queued."""
+    if bank_size() <= 0 or spec.clip.primer != "none":
+        return 0
+    name, queued = soundfont_name(soundfont), 0
+    for system in spec.systems:
+        try:
+            banked = usable_clips(store, spec, system, soundfont=name, sample_rate=sample_rate)
+        except (ValueError, OSError, KeyError):
+            continue
+        for c in banked:
+            with _ENCODED_LOCK:
+                if (spec.id, c["key"]) in _WARMED:
+                    continue
+                _WARMED.add((spec.id, c["key"]))
+
+            def job(key=c["key"]):
+                data = store.get_clip(key)
+                if data is None:
+                    return
+                clip = _from_flac(data, name)
+                length = min(float(spec.clip.seconds), clip.duration)
+                encode_blind_once(match_clips([clip], length=length, fade=fade)[0])
+
+            pool().submit(f"encode:{spec.id}:{c['key']}", job, BACKGROUND)
+            queued += 1
+    return queued
 
 
 def _render(store: VoteStore | None, study_id: str, system: str, seed: int, settings: dict, *, sample_rate: int,

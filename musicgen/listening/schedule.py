@@ -32,7 +32,7 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from musicgen.audio import encode_blind, match_clips
+from musicgen.audio import match_clips
 from musicgen.listening import bank, catch, clips
 from musicgen.listening.store import ANSWERS, TrialRecord, Vote, VoteStore
 from musicgen.listening.study import REAL, StudySpec
@@ -41,11 +41,7 @@ SAMPLE_RATE = 22050
 FADE_SECONDS = 0.5
 _AUDIO_CACHE: OrderedDict[str, tuple[bytes, ...]] = OrderedDict()  # token -> encoded clips (this process)
 _AUDIO_CACHE_SIZE = 128  # ~0.6 MB a trial: the open and the planned trial of 64 participants
-# Matched samples -> their blind MP3. A banked clip is served to several participants and, matched to the
-# same level and length (the usual case: both clips reach the target loudness), gives the same samples, so
-# its encoding (~0.1-0.2 s, most of a trial's audio time) is done once. Keyed by the samples' hash: exact.
-_ENCODED: OrderedDict[bytes, bytes] = OrderedDict()
-_ENCODED_SIZE = 256  # ~0.2 MB each
+
 _PLANS: OrderedDict[tuple[str, str, int], TrialRecord] = OrderedDict()  # (study, participant, number) -> plan
 _PLANS_SIZE = 1024
 _AUDIO_LOCK = threading.Lock()  # Streamlit serves sessions from threads of one process
@@ -113,6 +109,7 @@ def prepare_trial(store: VoteStore, study_id: str, participant_id: str, *, sound
     audio = trial_audio(record, soundfont=soundfont, store=store)
     if bank.bank_size() > 0:
         bank.top_up(store, spec, sample_rate=record.sample_rate, soundfont=soundfont)
+        bank.warm_encodings(store, spec, sample_rate=record.sample_rate, soundfont=soundfont, fade=FADE_SECONDS)
         if record.number < spec.trials_per_participant:
             _plan_ahead(store, spec, record, soundfont)
     return BlindTrial(token=record.token, study_id=study_id, kind=record.kind, number=record.number,
@@ -294,27 +291,13 @@ def _make_audio(record: TrialRecord, soundfont: str | None, store: VoteStore | N
     length = min(float(record.settings_a["seconds"]), *(c.duration for c in rendered))
     # a continuation trial: one gain for every clip, measured on the shared opening, so it sounds the same in each
     shared = record.settings_a.get("primer_seconds") if record.settings_a.get("primer_seed") is not None else None
-    audio = tuple(_encode_blind_once(c) for c in match_clips(rendered, length=length, fade=FADE_SECONDS,
+    audio = tuple(bank.encode_blind_once(c) for c in match_clips(rendered, length=length, fade=FADE_SECONDS,
                                                        gain_from_seconds=shared))
     with _AUDIO_LOCK:
         _AUDIO_CACHE[record.token] = audio
         while len(_AUDIO_CACHE) > _AUDIO_CACHE_SIZE:
             _AUDIO_CACHE.popitem(last=False)
     return audio
-
-
-def _encode_blind_once(clip) -> bytes:
-    key = hashlib.blake2b(clip.samples.tobytes(), digest_size=16, person=str(clip.sample_rate).encode()).digest()
-    with _AUDIO_LOCK:
-        if key in _ENCODED:
-            _ENCODED.move_to_end(key)
-            return _ENCODED[key]
-    data = encode_blind(clip)
-    with _AUDIO_LOCK:
-        _ENCODED[key] = data
-        while len(_ENCODED) > _ENCODED_SIZE:
-            _ENCODED.popitem(last=False)
-    return data
 
 
 # ---- choices ------------------------------------------------------------------------------------

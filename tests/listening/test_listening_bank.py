@@ -148,3 +148,31 @@ def test_closing_the_pool_drops_queued_renders_and_waits_for_the_running_one():
     pool.close(timeout=5)
     assert running.result(timeout=0) == "done" and queued.cancelled()
     assert not any(t.is_alive() for t in pool._threads) and pool.pending() == 0
+
+
+def test_banked_clips_are_encoded_ahead_once_and_trials_reuse_them(checkpoints_env, banked, monkeypatch):
+    """A process serving a study encodes its banked clips in the background (each once); a trial whose clips
+    reach the target loudness finds both made, and gets the same bytes as encoding them there and then."""
+    store, pool = banked
+    spec = _study(store, systems=["toy-markov", "toy-markov1"])
+    for f in bank.top_up(store, spec, sample_rate=schedule.SAMPLE_RATE):
+        f.result(timeout=120)
+    monkeypatch.setattr(bank, "_ENCODED", type(bank._ENCODED)())
+    monkeypatch.setattr(bank, "_WARMED", set())
+    encoded = []
+    real_encode = bank.encode_blind
+    monkeypatch.setattr(bank, "encode_blind", lambda clip: encoded.append(1) or real_encode(clip))
+    queued = bank.warm_encodings(store, spec, sample_rate=schedule.SAMPLE_RATE, fade=schedule.FADE_SECONDS)
+    assert queued == len(store.banked_clips("bank")) == 6
+    assert bank.warm_encodings(store, spec, sample_rate=schedule.SAMPLE_RATE, fade=schedule.FADE_SECONDS) == 0
+    assert pool.wait_idle(120)
+    assert len(encoded) == 6
+    trial = L.prepare_trial(store, "bank", "p1")
+    assert pool.wait_idle(120)
+    made_for_trial = len(encoded) - 6
+    record = store.get_trial(trial.token)
+    clips_ = [bank.get_clip(store, "bank", s, seed, st, sample_rate=schedule.SAMPLE_RATE) for s, seed, st in record.clips]
+    length = min(float(record.settings_a["seconds"]), *(c.duration for c in clips_))
+    fresh = tuple(real_encode(c) for c in schedule.match_clips(clips_, length=length, fade=schedule.FADE_SECONDS))
+    assert trial.audio == fresh
+    assert made_for_trial == 0  # the toy clips reach the target loudness: both were made ahead
