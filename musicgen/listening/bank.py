@@ -230,62 +230,41 @@ def _from_flac(data: bytes, soundfont: str) -> Clip:
 
 
 # ---- blind encodings ---------------------------------------------------------------------------------
+FADE_SECONDS = 0.5  # every trial's clips fade out over this (schedule.py uses it)
 # Matched samples -> their blind MP3 (this process). A banked clip is served to several participants and,
 # matched to the same level and length (the usual case: both clips of a trial reach the target loudness),
-# gives the same samples, so its encoding (~0.2 s of a 20 s clip, most of a trial's audio time) is done once.
-# Keyed by the samples' hash: a clip matched differently (a quieter partner, a continuation's shared gain)
-# simply misses. `warm_encodings` makes them in the background before participants ask.
-_ENCODED: "OrderedDict[bytes, bytes]" = OrderedDict()
+# gives the same samples, so its encoding (~0.2 s of a 20 s clip, most of a trial's audio time) is done once:
+# when the clip is banked (`_render` keeps it in the store's blind_encodings, for every process) or else the
+# first time a trial needs it. Keyed by the samples' hash: a clip matched differently simply misses.
+_ENCODED: "OrderedDict[str, bytes]" = OrderedDict()
 _ENCODED_SIZE = 512  # ~0.2 MB each
 _ENCODED_LOCK = threading.Lock()
-_WARMED: set[tuple[str, str]] = set()  # (study, clip key) whose encoding is queued or made in this process
 
 
-def encode_blind_once(clip: Clip) -> bytes:
-    """`audio.encode_blind(clip)`, made once per process for the same samples."""
-    key = hashlib.blake2b(clip.samples.tobytes(), digest_size=16, person=str(clip.sample_rate).encode()).digest()
+def samples_hash(clip: Clip) -> str:
+    return hashlib.blake2b(clip.samples.tobytes(), digest_size=16, person=str(clip.sample_rate).encode()).hexdigest()
+
+
+def encode_blind_once(clip: Clip, *, store: VoteStore | None = None, key: str | None = None) -> bytes:
+    """`audio.encode_blind(clip)`, made once: from this process's cache, else the store's blind encoding of
+    the banked clip `key` when its samples are these, else encoded now (and cached)."""
+    digest = samples_hash(clip)
     with _ENCODED_LOCK:
-        if key in _ENCODED:
-            _ENCODED.move_to_end(key)
-            return _ENCODED[key]
-    data = encode_blind(clip)
+        if digest in _ENCODED:
+            _ENCODED.move_to_end(digest)
+            return _ENCODED[digest]
+    stored = store.get_blind(key) if store is not None and key is not None else None
+    data = stored[1] if stored is not None and stored[0] == digest else encode_blind(clip)
     with _ENCODED_LOCK:
-        _ENCODED[key] = data
+        _ENCODED[digest] = data
         while len(_ENCODED) > _ENCODED_SIZE:
             _ENCODED.popitem(last=False)
     return data
 
 
-def warm_encodings(store: VoteStore, spec: StudySpec, *, sample_rate: int, fade: float,
-                   soundfont: str | None = None) -> int:
-    """Queue background blind encodings of a study's banked clips, each matched on its own as a trial matches
-    it when both clips reach the target loudness, so this process's first trials find them made. Each clip
-    once per process; continuation studies (one gain for a whole trial) are skipped. Returns the number queued."""
-    if bank_size() <= 0 or spec.clip.primer != "none":
-        return 0
-    name, queued = soundfont_name(soundfont), 0
-    for system in spec.systems:
-        try:
-            banked = usable_clips(store, spec, system, soundfont=name, sample_rate=sample_rate)
-        except (ValueError, OSError, KeyError):
-            continue
-        for c in banked:
-            with _ENCODED_LOCK:
-                if (spec.id, c["key"]) in _WARMED:
-                    continue
-                _WARMED.add((spec.id, c["key"]))
-
-            def job(key=c["key"]):
-                data = store.get_clip(key)
-                if data is None:
-                    return
-                clip = _from_flac(data, name)
-                length = min(float(spec.clip.seconds), clip.duration)
-                encode_blind_once(match_clips([clip], length=length, fade=fade)[0])
-
-            pool().submit(f"encode:{spec.id}:{c['key']}", job, BACKGROUND)
-            queued += 1
-    return queued
+def solo_matched(clip: Clip, seconds: float) -> Clip:
+    """A clip matched as a trial matches it when its partner reaches the target loudness too."""
+    return match_clips([clip], length=min(float(seconds), clip.duration), fade=FADE_SECONDS)[0]
 
 
 def _render(store: VoteStore | None, study_id: str, system: str, seed: int, settings: dict, *, sample_rate: int,
@@ -299,6 +278,9 @@ def _render(store: VoteStore | None, study_id: str, system: str, seed: int, sett
         store.put_clip(key=key, study_id=study_id, system=system, seed=seed, settings=settings,
                        soundfont=soundfont_name(soundfont), sample_rate=sample_rate, seconds=clip.duration,
                        render_seconds=time.perf_counter() - started, audio=data)
+        if "seconds" in settings:  # its blind MP3 too, from the banked (16-bit) samples a trial will read
+            matched = solo_matched(_from_flac(data, soundfont_name(soundfont)), settings["seconds"])
+            store.put_blind(key, samples_hash(matched), encode_blind_once(matched))
     return data
 
 

@@ -38,7 +38,7 @@ from musicgen.listening.store import ANSWERS, TrialRecord, Vote, VoteStore
 from musicgen.listening.study import REAL, StudySpec
 
 SAMPLE_RATE = 22050
-FADE_SECONDS = 0.5
+FADE_SECONDS = bank.FADE_SECONDS
 _AUDIO_CACHE: OrderedDict[str, tuple[bytes, ...]] = OrderedDict()  # token -> encoded clips (this process)
 _AUDIO_CACHE_SIZE = 128  # ~0.6 MB a trial: the open and the planned trial of 64 participants
 
@@ -109,7 +109,6 @@ def prepare_trial(store: VoteStore, study_id: str, participant_id: str, *, sound
     audio = trial_audio(record, soundfont=soundfont, store=store)
     if bank.bank_size() > 0:
         bank.top_up(store, spec, sample_rate=record.sample_rate, soundfont=soundfont)
-        bank.warm_encodings(store, spec, sample_rate=record.sample_rate, soundfont=soundfont, fade=FADE_SECONDS)
         if record.number < spec.trials_per_participant:
             _plan_ahead(store, spec, record, soundfont)
     return BlindTrial(token=record.token, study_id=study_id, kind=record.kind, number=record.number,
@@ -291,8 +290,10 @@ def _make_audio(record: TrialRecord, soundfont: str | None, store: VoteStore | N
     length = min(float(record.settings_a["seconds"]), *(c.duration for c in rendered))
     # a continuation trial: one gain for every clip, measured on the shared opening, so it sounds the same in each
     shared = record.settings_a.get("primer_seconds") if record.settings_a.get("primer_seed") is not None else None
-    audio = tuple(bank.encode_blind_once(c) for c in match_clips(rendered, length=length, fade=FADE_SECONDS,
-                                                       gain_from_seconds=shared))
+    keys = [bank.clip_key(system, seed, settings, bank.soundfont_name(soundfont), record.sample_rate)
+            for system, seed, settings in record.clips]
+    matched = match_clips(rendered, length=length, fade=FADE_SECONDS, gain_from_seconds=shared)
+    audio = tuple(bank.encode_blind_once(c, store=store, key=k) for c, k in zip(matched, keys))
     with _AUDIO_LOCK:
         _AUDIO_CACHE[record.token] = audio
         while len(_AUDIO_CACHE) > _AUDIO_CACHE_SIZE:

@@ -129,6 +129,16 @@ clip_bank = Table("clip_bank", metadata,
                   Column("created_at", DateTime(timezone=True), nullable=False),
                   Index("clip_bank_by_system", "study_id", "system"))
 
+# A banked clip's blind MP3 when matched on its own, which is what a trial serves whenever both its clips reach
+# the target loudness: made in the background when the clip is banked, so any serving process (a replica, a
+# restarted server) looks it up instead of spending ~0.2 s encoding while a participant waits. `samples_hash`
+# is of the matched samples: a trial that matched the clip differently (a quieter partner, a shared gain)
+# computes another hash and encodes its own (bank.encode_blind_once).
+blind_encodings = Table("blind_encodings", metadata,
+                        Column("key", String(64), primary_key=True),  # the clip_bank key
+                        Column("samples_hash", String(32), nullable=False),
+                        Column("mp3", LargeBinary, nullable=False))
+
 
 # Live audience votes (live.py): one row per round a presenter plays to a room. `token` is the presenter's
 # trial (what the room hears); each phone's vote is its own trial + vote, a copy of it, so the statistics

@@ -35,6 +35,7 @@ from musicgen.listening.schema import (
     LiveRound,
     TrialRecord,
     Vote,
+    blind_encodings,
     clip_bank,
     closed_studies,
     live_rounds,
@@ -413,6 +414,22 @@ class VoteStore:
                         render_seconds=float(render_seconds), audio=audio, created_at=_now()))
         except IntegrityError:
             pass  # another process banked it first
+
+    def put_blind(self, key: str, samples_hash: str, mp3: bytes) -> None:
+        """Keep a banked clip's blind MP3 (matched on its own; see schema.blind_encodings); first one wins."""
+        try:
+            with self._write() as conn:
+                if conn.execute(select(blind_encodings.c.key).where(blind_encodings.c.key == key)).first() is None:
+                    conn.execute(insert(blind_encodings).values(key=key, samples_hash=samples_hash, mp3=mp3))
+        except IntegrityError:
+            pass  # another process stored it first
+
+    def get_blind(self, key: str) -> tuple[str, bytes] | None:
+        """(samples hash, MP3) of a banked clip's blind encoding, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(blind_encodings.c.samples_hash, blind_encodings.c.mp3)
+                               .where(blind_encodings.c.key == key)).first()
+        return None if row is None else (row.samples_hash, row.mp3)
 
     def get_clip(self, key: str) -> bytes | None:
         """A banked clip's audio (FLAC) by its provenance key, from any study; None when not banked."""

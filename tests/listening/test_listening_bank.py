@@ -150,29 +150,39 @@ def test_closing_the_pool_drops_queued_renders_and_waits_for_the_running_one():
     assert not any(t.is_alive() for t in pool._threads) and pool.pending() == 0
 
 
-def test_banked_clips_are_encoded_ahead_once_and_trials_reuse_them(checkpoints_env, banked, monkeypatch):
-    """A process serving a study encodes its banked clips in the background (each once); a trial whose clips
-    reach the target loudness finds both made, and gets the same bytes as encoding them there and then."""
+def test_banked_clips_keep_their_blind_mp3_so_any_process_serves_trials_without_encoding(
+        checkpoints_env, banked, monkeypatch):
+    """Banking a clip also stores its blind MP3 (matched on its own); a process that never encoded anything
+    (its cache empty, as a replica or a restarted server) serves a trial whose clips both reach the target
+    loudness without encoding, and the bytes equal encoding the trial's clips there and then."""
     store, pool = banked
     spec = _study(store, systems=["toy-markov", "toy-markov1"])
     for f in bank.top_up(store, spec, sample_rate=schedule.SAMPLE_RATE):
         f.result(timeout=120)
-    monkeypatch.setattr(bank, "_ENCODED", type(bank._ENCODED)())
-    monkeypatch.setattr(bank, "_WARMED", set())
+    rows = store.banked_clips("bank")
+    assert len(rows) == 6 and all(store.get_blind(r["key"]) is not None for r in rows)
+    monkeypatch.setattr(bank, "_ENCODED", type(bank._ENCODED)())  # another process: nothing cached
     encoded = []
     real_encode = bank.encode_blind
     monkeypatch.setattr(bank, "encode_blind", lambda clip: encoded.append(1) or real_encode(clip))
-    queued = bank.warm_encodings(store, spec, sample_rate=schedule.SAMPLE_RATE, fade=schedule.FADE_SECONDS)
-    assert queued == len(store.banked_clips("bank")) == 6
-    assert bank.warm_encodings(store, spec, sample_rate=schedule.SAMPLE_RATE, fade=schedule.FADE_SECONDS) == 0
-    assert pool.wait_idle(120)
-    assert len(encoded) == 6
     trial = L.prepare_trial(store, "bank", "p1")
     assert pool.wait_idle(120)
-    made_for_trial = len(encoded) - 6
+    assert encoded == []  # the toy clips reach the target loudness: both MP3s came from the store
     record = store.get_trial(trial.token)
     clips_ = [bank.get_clip(store, "bank", s, seed, st, sample_rate=schedule.SAMPLE_RATE) for s, seed, st in record.clips]
     length = min(float(record.settings_a["seconds"]), *(c.duration for c in clips_))
     fresh = tuple(real_encode(c) for c in schedule.match_clips(clips_, length=length, fade=schedule.FADE_SECONDS))
     assert trial.audio == fresh
-    assert made_for_trial == 0  # the toy clips reach the target loudness: both were made ahead
+
+
+def test_a_clip_matched_otherwise_is_encoded_not_served_from_the_store(checkpoints_env, banked):
+    store, pool = banked
+    spec = _study(store, systems=["toy-markov", "toy-markov1"])
+    for f in bank.top_up(store, spec, sample_rate=schedule.SAMPLE_RATE):
+        f.result(timeout=120)
+    row = store.banked_clips("bank")[0]
+    clip = bank._from_flac(store.get_clip(row["key"]), row["soundfont"])
+    quieter = bank.solo_matched(clip, 3.0)
+    quieter = type(quieter)(samples=quieter.samples * 0.5, sample_rate=quieter.sample_rate, soundfont=quieter.soundfont)
+    assert bank.encode_blind_once(quieter, store=store, key=row["key"]) == bank.encode_blind(quieter)
+    assert bank.encode_blind_once(quieter, store=store, key=row["key"]) != store.get_blind(row["key"])[1]
