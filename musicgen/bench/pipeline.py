@@ -148,6 +148,7 @@ def read_card_family(checkpoint_id: str) -> str:
     return read_card(checkpoint_folder(checkpoint_id)).family
 
 
-def bench_model(checkpoint_id: str, runs: int, *, min_runs: int | None = None, budget_s: float = float("inf")) -> dict:
-    return {**time_load(checkpoint_id, runs),
+def bench_model(checkpoint_id: str, runs: int, *, min_runs: int | None = None, budget_s: float = float("inf"),
+                load_runs: int | None = None) -> dict:
+    return {**time_load(checkpoint_id, runs if load_runs is None else load_runs),
             **time_generate(checkpoint_id, runs, min_runs=min_runs, budget_s=budget_s)}
