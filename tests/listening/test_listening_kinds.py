@@ -31,7 +31,7 @@ def trial(spec, clips, participant="p1", number=1):
 
 
 def test_study_files_for_each_kind_are_valid():
-    for name, kind in (("example", "pair"), ("mos", "mos"), ("mushra", "mushra")):
+    for name, kind in (("example", "pair"), ("identify", "identify"), ("mos", "mos"), ("mushra", "mushra")):
         spec = load_study(Path(__file__).resolve().parents[2] / "studies" / f"{name}.toml")
         assert spec.kind == kind and StudySpec.from_dict(spec.to_dict()) == spec
 
