@@ -31,7 +31,7 @@ from musicgen.listening import headphones
 from musicgen.listening.schedule import BlindTrial, schedule_trial, trial_audio, trial_labels
 from musicgen.listening.schema import ANSWERS, MOS_RANGE, MUSHRA_RANGE, RATED
 from musicgen.listening.store import TrialRecord, VoteStore
-from musicgen.listening.study import AUTO_CODE, RATING_KINDS, StudySpec
+from musicgen.listening.study import AUTO_CODE, RATING_KINDS, REAL, StudySpec
 
 STEPS = ("consent", "headphones", "questionnaire", "practice", "trials")
 SCREENED_OUT = "screened_out"
@@ -183,6 +183,9 @@ def record_practice(store: VoteStore, spec: StudySpec, participant_id: str, tria
         scheduled = _PRACTICE.get((spec.id, participant_id, trial.number), (None, None))[0]
     clips = [] if scheduled is None or scheduled.token != trial.token else [
         [system, seed] for system, seed, _ in scheduled.clips]
+    if clips:  # a continuation trial's opening is a held-out piece heard too: no real trial may reuse it
+        clips += [[REAL, int(settings["primer_seed"])] for _, _, settings in scheduled.clips
+                  if isinstance(settings, dict) and settings.get("primer_seed") is not None][:1]
     done.append({"number": trial.number, "token": trial.token, "answer": answer, "answers": answers,
                  "ratings": ratings, "clips": clips, "at": _now().isoformat()})
     store.update_participant(spec.id, participant_id, practice=done)

@@ -152,3 +152,18 @@ def test_a_banked_continuation_study_serves_whole_openings_from_the_bank(checkpo
     first = served[0]
     assert first.settings_a["primer_seed"] in by_system[L.REAL]  # a banked opening was preferred
     assert len({r.settings_a["primer_seed"] for r in served}) == 2  # never the same opening twice
+
+
+def test_a_practice_trials_opening_is_not_heard_again(checkpoints_env, pieces_corpus, store):
+    from musicgen.listening import flow, schedule
+
+    spec = continuation(store, pieces_corpus, practice_trials=1)
+    practice = flow.practice_trial(store, spec, "p1")
+    flow.record_practice(store, spec, "p1", practice, answer="A")
+    heard = schedule.practice_heard(store, "cont", "p1")
+    opening = {seed for system, seed in heard if system == L.REAL}
+    assert len(opening) == 1
+    for _ in range(3):  # the toy corpus holds four openings: the three trials use the other three
+        record = next_trial(store, "cont", "p1")
+        assert record.settings_a["primer_seed"] not in opening
+        store.record_vote(record.token, "A")
