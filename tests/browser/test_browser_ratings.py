@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import re
 import time
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -20,6 +19,7 @@ from musicgen import listening as L
 from musicgen.card import Card
 from musicgen.checkpoints import list_cards
 from musicgen.listening import flow, headphones
+from tests.browser.test_browser_listening import assert_absent, identifying, wait_idle, without_audio  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -50,37 +50,6 @@ def store(app_data):
 def open_trial(store: L.VoteStore, study_id: str, pid: str) -> L.TrialRecord:
     [record] = [r for r, voted in store.participant_trials(study_id, pid) if not voted]
     return record
-
-
-def identifying(record: L.TrialRecord) -> tuple[list[str], list[str]]:
-    """(strings that must not appear anywhere, words that must not appear as whole words)."""
-    anywhere = [record.soundfont, Path(record.soundfont).stem]
-    words = []
-    for system, seed, settings in record.clips:
-        if system == L.REAL:
-            words.append(system)
-            anywhere.append(settings["piece"])
-        else:
-            anywhere += [system, L.describe_system(system)["title"], settings["weights_sha256"][:16]]
-            words.append(str(seed))
-    return anywhere, words
-
-
-def assert_absent(where: str, text: str, anywhere: list[str], words: list[str]) -> None:
-    for s in anywhere:
-        assert s not in text, f"{s!r} reached the browser before the vote ({where})"
-    for w in words:
-        assert not re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text, re.IGNORECASE), \
-            f"{w!r} reached the browser before the vote ({where})"
-
-
-def without_audio(text: str) -> str:
-    return re.sub(r"base64,[A-Za-z0-9+/=]+", "base64,", text)
-
-
-def wait_idle(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
 
 
 def capture(page) -> list[bytes]:
