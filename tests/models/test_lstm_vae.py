@@ -51,12 +51,12 @@ def test_within_frame_output_only_sees_lower_keys_of_its_frame():
 
 def test_drawing_key_by_key_matches_teacher_forced_probabilities():
     """The decode round trip: a drawn frame, scored whole by teacher forcing, gives exactly the probabilities
-    its coins were compared with (sampled) or the keys above 1/2 (greedy)."""
+    its coins were compared with (sampled); without coins (mean field) the frame is its own probabilities."""
     ar = _randomised_frame_ar()
     logits, out = torch.randn(4, 12), torch.randn(4, 8)
     with torch.no_grad():
-        greedy = ar.draw(logits, out, temperature=1.0, generator=None)
-        assert torch.equal((logits + ar(greedy, out) > 0).float(), greedy)
+        mean_field = ar.draw(logits, out, temperature=0.8, generator=None)
+        assert torch.allclose(torch.sigmoid((logits + ar(mean_field, out)) / 0.8), mean_field, atol=1e-6)
         for temperature in (1.0, 0.7):
             drawn = ar.draw(logits, out, temperature=temperature, generator=torch.Generator().manual_seed(5))
             coins = torch.rand(4, 12, generator=torch.Generator().manual_seed(5))
@@ -91,3 +91,42 @@ def test_first_shipped_config_still_builds_without_the_new_parts():
     assert "within.out" not in model.state_dict()
     [seq] = model.sample(1, length="3s", seed=0)
     assert seq == model.sample(1, length="3s", seed=0)[0]
+
+
+def test_repeated_notes_survive_the_roll_round_trip():
+    """The roll writes a repeated note as two runs a 16th apart; `restrike` decodes them as the two notes."""
+    from musicgen.models.lstm_vae import rejoin_repeated_notes
+    from musicgen.sequence import Note, NoteSequence
+    step = PianoRoll().step_seconds(100.0)
+    notes = [Note(pitch=60, velocity=80, start=0.0, end=4 * step), Note(pitch=60, velocity=80, start=4 * step, end=8 * step),
+             Note(pitch=64, velocity=80, start=0.0, end=2 * step), Note(pitch=64, velocity=80, start=5 * step, end=6 * step),
+             Note(pitch=67, velocity=80, start=0.0, end=8 * step)]
+    seq = NoteSequence(notes=tuple(notes), qpm=100.0)
+    roll = PianoRoll().encode(seq)
+    plain = PianoRoll().decode(roll, qpm=100.0)
+    assert sorted((n.pitch, round(n.duration / step)) for n in plain.notes if n.pitch == 60) == [(60, 3), (60, 4)]
+    rejoined = rejoin_repeated_notes(plain, step)
+    assert [(n.pitch, round(n.start / step), round(n.end / step)) for n in rejoined.notes] == \
+        [(n.pitch, round(n.start / step), round(n.end / step)) for n in seq.notes]  # a 3-step rest stays a rest
+
+
+def test_restrike_decoding_is_what_the_model_plays():
+    model, _ = vae_checks.toy_model(FAMILY, restrike=True)
+    frames = torch.zeros(8, model.config.keys)
+    frames[0:3, 5] = 1
+    frames[4:8, 5] = 1  # a 16th gap: a repeated note
+    seq = model.notes_of(frames, qpm=100.0)
+    step = model.representation.step_seconds(100.0)
+    assert [(round(n.start / step), round(n.end / step)) for n in seq.notes] == [(0, 4), (4, 8)]
+    plain, _ = vae_checks.toy_model(FAMILY, restrike=False)
+    assert [(round(n.start / step), round(n.end / step)) for n in plain.notes_of(frames, qpm=100.0).notes] == \
+        [(0, 3), (4, 8)]
+
+
+def test_hold_init_starts_from_held_notes():
+    model, _ = vae_checks.toy_model(FAMILY, hold_init=5.0)
+    keys = model.config.keys
+    assert torch.equal(model.skip.weight, torch.eye(keys) * 5.0)
+    assert torch.all(model.head.bias == -3.0)
+    with pytest.raises(ValueError, match="skip"):
+        vae_checks.toy_model(FAMILY, hold_init=5.0, skip=False)
