@@ -2,7 +2,8 @@
 
 A benchmark, not a test: it prints a table and optionally writes JSON. `--listening N` is the listening-test
 load instead: N participants against a server (bench/server_load.py; `--in-process`: bench/listening_load.py).
-Per shipped model, medians over `runs` seeds after a warm-up: fresh `load_checkpoint`, sampling a 30 s clip,
+Per shipped model, at its card's default settings (what the Generate page asks before anything is touched),
+medians over `runs` seeds after a warm-up: fresh `load_checkpoint`, sampling a 30 s clip,
 synthesis, loudness normalisation, OGG (and, for information, MP3) encoding, and `end_to_end_30s_median_s` = sample +
 `render_for_browser` (what the Generate page does). Then the global numbers: synthesis speed (audio
 seconds per wall second at 22050 Hz, worst model), OGG kB per 30 s clip (worst model), app cold start

@@ -13,7 +13,7 @@ import torch
 from musicgen import precomputed
 from musicgen.audio import Clip, encode_mp3, encode_ogg, normalize_loudness
 from musicgen.checkpoints import checkpoint_folder, load_checkpoint, read_card
-from musicgen.systems import Request, make_clip
+from musicgen.systems import Request, default_request, get_system, make_clip
 from musicgen.synth import render_audio, render_for_browser, resolve_soundfont
 
 SAMPLE_RATE = 22050  # the app's rate (musicgen.ui.resources.SAMPLE_RATE; not imported: that pulls in streamlit)
@@ -77,6 +77,11 @@ def time_load(checkpoint_id: str, runs: int) -> dict:
     return {"load_first_s": first, "load_median_s": median(times)}
 
 
+def page_request(checkpoint_id: str, seed: int) -> Request:
+    """What the Generate page asks for before anything is touched: the card's default settings, a 30 s clip."""
+    return default_request(get_system(checkpoint_id), seed=seed, length=LENGTH)
+
+
 def time_generate(checkpoint_id: str, runs: int, *, min_runs: int | None = None,
                   budget_s: float = float("inf")) -> dict:
     """`runs` seeds after a warm-up (which also loads the soundfont). Each run times the page's path
@@ -84,7 +89,7 @@ def time_generate(checkpoint_id: str, runs: int, *, min_runs: int | None = None,
     A slow model stops after `min_runs` once `budget_s` is spent; `runs` in the result says how many ran."""
     min_runs = runs if min_runs is None else min_runs
     t = time.perf_counter()  # the warm-up loads the model into the process's cache, as the app's first click does
-    render_for_browser(make_clip(Request(model=checkpoint_id, seed=WARMUP_SEED, length=LENGTH)),
+    render_for_browser(make_clip(page_request(checkpoint_id, WARMUP_SEED)),
                        sample_rate=SAMPLE_RATE)
     warmup = time.perf_counter() - t
     uncached = _time_uncached(checkpoint_id)
@@ -96,7 +101,7 @@ def time_generate(checkpoint_id: str, runs: int, *, min_runs: int | None = None,
         if seed >= min_runs and time.perf_counter() - started > budget_s:
             break
         t0 = time.perf_counter()
-        seq = make_clip(Request(model=checkpoint_id, seed=seed, length=LENGTH))
+        seq = make_clip(page_request(checkpoint_id, seed))
         t1 = time.perf_counter()
         ogg, _ = render_for_browser(seq, sample_rate=SAMPLE_RATE)
         t2 = time.perf_counter()
@@ -135,7 +140,7 @@ UNCACHED_SEED = 10_001  # above any precomputed range
 def _time_uncached(checkpoint_id: str) -> dict:
     """For a model whose timed seeds are precomputed (`musicgen.precomputed`), one clip it has to make."""
     settings, count = precomputed.stored_seeds(checkpoint_folder(checkpoint_id))
-    request = Request(model=checkpoint_id, seed=UNCACHED_SEED, length=LENGTH)
+    request = page_request(checkpoint_id, UNCACHED_SEED)
     if not count or settings != precomputed.settings_of(temperature=request.temperature, top_k=request.top_k,
                                                          top_p=request.top_p, length=request.length):
         return {"precomputed_seeds": 0}
