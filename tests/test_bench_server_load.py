@@ -56,3 +56,17 @@ def test_the_cli_flags_reach_the_in_process_mode(toy_env, tmp_path, monkeypatch)
     assert bench.run_cli(args) == 0
     assert seen["trials"] == 1 and seen["think_s"] == (0.05, 0.1)
     assert json.loads((tmp_path / "l.json").read_text())["votes_stored"] == 2
+
+
+def test_the_crowd_runs_in_its_own_loop_even_inside_a_running_one():
+    """A test process that drove Playwright's sync API has an event loop running in its main thread (the suite
+    failed so when this file ran after a browser test in the same worker); the bench must not care."""
+    import asyncio
+
+    async def crowd():
+        return "done"
+
+    async def caller():
+        return server_load._run_in_own_loop(crowd())
+
+    assert asyncio.run(caller()) == "done"

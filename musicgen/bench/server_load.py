@@ -29,6 +29,7 @@ included), "client_cpus_busy" (this process), "other_processes_cpus_busy", "mb_r
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -58,6 +59,13 @@ PAGE = "Listening_test"  # the participant page's URL name in both apps
 START_TIMEOUT_S = 120.0
 STORED_ANSWER = {"No preference": "none"}  # the page's labels -> the answers stored (A and B are themselves)
 _TRIAL = re.compile(r"Trial (\d+) of (\d+)")
+
+
+def _run_in_own_loop(coroutine):
+    """`asyncio.run` in a thread of its own: the caller's thread may already run an event loop (a test
+    process that drove Playwright's sync API has one), and one thread cannot run two."""
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="bench-load") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _quantile(xs: list[float], q: float) -> float | None:
@@ -271,7 +279,7 @@ def run(n: int, *, trials: int = 5, think_s: tuple[float, float] = (8.0, 12.0), 
         thinks = {p: [rng.uniform(*think_s) for _ in range(trials)] for p in pids}
         log(f"server load: {n} participants x {trials} trials on {url}, think {think_s[0]:g}-{think_s[1]:g} s")
         cpu_before, server_before, t0 = cpu_snapshot(), process_tree_cpu_s(server_pid), time.perf_counter()
-        out = asyncio.run(_crowd(url, queries, thinks, seed, think_s[0], double_click_gap_s=double_click_gap_s,
+        out = _run_in_own_loop(_crowd(url, queries, thinks, seed, think_s[0], double_click_gap_s=double_click_gap_s,
                                  timeout_s=timeout_s))
         wall = time.perf_counter() - t0
         cpu_after, server_after = cpu_snapshot(), process_tree_cpu_s(server_pid)
