@@ -62,6 +62,7 @@ def test_the_crowd_runs_in_its_own_loop_even_inside_a_running_one():
     """A test process that drove Playwright's sync API has an event loop running in its main thread (the suite
     failed so when this file ran after a browser test in the same worker); the bench must not care."""
     import asyncio
+    import concurrent.futures
 
     async def crowd():
         return "done"
@@ -69,4 +70,13 @@ def test_the_crowd_runs_in_its_own_loop_even_inside_a_running_one():
     async def caller():
         return server_load._run_in_own_loop(crowd())
 
-    assert asyncio.run(caller()) == "done"
+    def inside_a_running_loop():
+        loop = asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(caller())
+        finally:
+            loop.close()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # a thread of its own: this one may run a loop already
+        assert pool.submit(inside_a_running_loop).result() == "done"
+    assert server_load._run_in_own_loop(crowd()) == "done"  # and here, whatever runs in this thread
