@@ -77,14 +77,21 @@ def test_precompute_refuses_bad_seeds_and_non_models(toy_home, capsys):
     assert "not a checkpoint" in capsys.readouterr().err
 
 
-def test_shipped_precomputed_clips_equal_fresh_ones():
+SHIPPED_WITH_CLIPS = ("D-classifier-ascent", "transformer", "A-lstm", "B-lstm", "D-lstm-vae")
+
+
+@pytest.mark.parametrize("checkpoint_id", SHIPPED_WITH_CLIPS)
+def test_shipped_precomputed_clips_equal_fresh_ones(checkpoint_id):
     """The shipped file is only a shortcut: two of its seeds, made again now, give the same notes and bytes."""
-    folder = checkpoint_folder("D-classifier-ascent")
+    folder = checkpoint_folder(checkpoint_id)
     settings, count = precomputed.stored_seeds(folder)
-    assert count >= 32, "checkpoints/D-classifier-ascent/clips.json.gz is missing: run `musicgen precompute`"
-    card = load_checkpoint("D-classifier-ascent").card
+    assert count >= 32, f"checkpoints/{checkpoint_id}/clips.json.gz is missing: run `musicgen precompute`"
+    card = load_checkpoint(checkpoint_id).card
+    defaults = systems.default_request(systems.get_system(checkpoint_id), length=settings["length"])
+    assert settings == precomputed.settings_of(temperature=defaults.temperature, top_k=defaults.top_k,
+                                               top_p=defaults.top_p, length="30s")  # what Generate asks first
     for seed in (0, count - 1):
-        request = Request(model="D-classifier-ascent", seed=seed, temperature=settings["temperature"],
+        request = Request(model=checkpoint_id, seed=seed, temperature=settings["temperature"],
                           top_k=settings["top_k"], top_p=settings["top_p"], length=settings["length"])
         stored = precomputed.lookup(folder, weights_sha256=card.weights_sha256, seed=seed, settings=settings)
         assert stored is not None, "the shipped clips were made from other weights: run `musicgen precompute` again"
