@@ -537,7 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(run=_cmd_samples)
 
     s = sub.add_parser("bench", help="speed benchmark: prints a table (and JSON)")
-    s.add_argument("--quick", action="store_true", help="fewer runs; under a minute")
+    s.add_argument("--quick", action="store_true", help="fewer runs, shipped models only; under a minute")
     s.add_argument("--json", default=None, help="also write the results as JSON here")
     s.add_argument("--load", type=int, default=0, metavar="K",
                    help="keep K CPUs busy with spinning processes while it runs: a loaded machine, reproducibly")
