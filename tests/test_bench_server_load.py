@@ -80,3 +80,23 @@ def test_the_crowd_runs_in_its_own_loop_even_inside_a_running_one():
     with concurrent.futures.ThreadPoolExecutor(1) as pool:  # a thread of its own: this one may run a loop already
         assert pool.submit(inside_a_running_loop).result() == "done"
     assert server_load._run_in_own_loop(crowd()) == "done"  # and here, whatever runs in this thread
+
+
+def test_the_protocol_classes_come_without_importing_streamlit_and_write_its_bytes():
+    import subprocess
+    import sys
+
+    code = ("import sys; from musicgen.bench import st_client; "
+            "print(sorted(m for m in sys.modules if m == 'streamlit' or m.startswith('streamlit.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    from musicgen.bench import st_client, st_protocol
+
+    ours, theirs = st_protocol.BackMsg(), BackMsg()
+    for msg in (ours, theirs):
+        msg.rerun_script.query_string, msg.rerun_script.page_name = "study=s&key=k", "Listening_test"
+    ours.rerun_script.widget_states.widgets.append(st_client.click(type("B", (), {"id": "w1"})()))
+    theirs.rerun_script.widget_states.widgets.add(id="w1", trigger_value=True)
+    assert ours.SerializeToString() == theirs.SerializeToString()

@@ -10,9 +10,8 @@ button's trigger. A run ended by `st.rerun()` finishes with FINISHED_EARLY_FOR_R
 follows on its own, so `rerun(until=...)` reads on until a run that finished successfully shows the page
 wanted. No JavaScript runs here: a component's state is sent as a browser would after it reported it.
 
-Only the protobuf message classes come from Streamlit (`streamlit.proto`); importing them runs
-`streamlit/__init__` (no server, no page API is used). That is the one Streamlit import in `musicgen.bench`,
-and only this module makes it: the bench speaks the wire format of the server it measures.
+The message classes are built from the protocol the installed Streamlit ships (`st_protocol.py`), without
+importing the `streamlit` package: the library keeps Streamlit to `musicgen/ui` and `pages/`.
 """
 
 from __future__ import annotations
@@ -22,9 +21,8 @@ import json
 from dataclasses import dataclass, field
 
 import websockets
-from streamlit.proto.BackMsg_pb2 import BackMsg
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+from musicgen.bench.st_protocol import BackMsg, ForwardMsg, WidgetState
 
 FINISHED = ForwardMsg.FINISHED_SUCCESSFULLY
 EARLY = ForwardMsg.FINISHED_EARLY_FOR_RERUN
