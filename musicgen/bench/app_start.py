@@ -33,6 +33,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_server(proc: subprocess.Popen, timeout: float = 20.0) -> None:
+    """Ask a server to stop; kill it if it has not after `timeout` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def unavailable_reason(chromium: str = CHROMIUM) -> str | None:
     if not Path(chromium).exists():
         return f"no browser at {chromium} (apt-get install chromium)"
@@ -90,12 +100,7 @@ def one_cold_start(browser, timeout_s: float = TIMEOUT_S) -> dict:
         t_full = time.perf_counter()
     finally:
         page.close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_server(proc, timeout=10)
         log.close()
     return {"server_ready_s": t_server - t0, "first_text_s": t_first - t0, "full_page_s": t_full - t0}
 

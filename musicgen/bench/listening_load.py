@@ -51,12 +51,8 @@ def run(n: int, *, trials: int = 5, think_s: tuple[float, float] = (8.0, 12.0), 
                                                    "trials_per_participant": trials,
                                                    "clip": {"seconds": clip_seconds}}))
     pool = bank.pool()
-    started = time.perf_counter()
-    if warm and bank.bank_size() > 0:
-        log(f"listening load: warming the clip bank ({bank.bank_size()} clips per system)")
-        for f in bank.top_up(store, spec, sample_rate=schedule.SAMPLE_RATE):
-            f.result()
-    warm_s = time.perf_counter() - started
+    warm_s = bank.warm(store, spec, sample_rate=schedule.SAMPLE_RATE, log=lambda m: log(f"listening load: {m}")) \
+        if warm else 0.0
 
     rng = random.Random(seed)
     thinks = [[rng.uniform(*think_s) for _ in range(trials)] for _ in range(n)]

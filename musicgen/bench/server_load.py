@@ -35,7 +35,6 @@ import json
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,6 +46,7 @@ from sqlalchemy import select
 
 from musicgen import listening as L
 from musicgen.bench import st_client as sc
+from musicgen.bench.app_start import free_port, stop_server
 from musicgen.bench.pipeline import cpu_snapshot, other_cpu_load
 from musicgen.listening import bank, schedule
 from musicgen.listening.schema import trials as trials_table
@@ -76,15 +76,9 @@ def _quantile(xs: list[float], q: float) -> float | None:
 
 
 # ---- the server and its CPU ------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(app: str, data_dir: Path, db_url: str) -> tuple[subprocess.Popen, str, Path]:
     """The app on a free port with its own store; (process, base URL, log file) once /_stcore/health answers."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "MUSICGEN_DATA": str(data_dir), "MUSICGEN_DB_URL": db_url,
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     log_path = data_dir / f"server-{port}.log"
@@ -105,15 +99,6 @@ def start_server(app: str, data_dir: Path, db_url: str) -> tuple[subprocess.Pope
             stop_server(proc)
             raise RuntimeError(f"the server did not answer within {START_TIMEOUT_S:g} s")
         time.sleep(0.3)
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def process_tree_cpu_s(pid: int | None) -> float | None:
@@ -258,12 +243,8 @@ def run(n: int, *, trials: int = 5, think_s: tuple[float, float] = (8.0, 12.0), 
     spec = store.save_study(L.StudySpec.from_dict({
         "id": study_id, "systems": list(systems), "trials_per_participant": trials, "clip": {"seconds": clip_seconds},
         "min_listen_seconds": min(think_s[0], clip_seconds, 5.0)}))
-    t = time.perf_counter()
-    if warm and bank.bank_size() > 0:
-        log(f"server load: warming the clip bank ({bank.bank_size()} clips per system)")
-        for f in bank.top_up(store, spec, sample_rate=schedule.SAMPLE_RATE):
-            f.result()
-    warm_s = time.perf_counter() - t
+    warm_s = bank.warm(store, spec, sample_rate=schedule.SAMPLE_RATE, log=lambda m: log(f"server load: {m}")) \
+        if warm else 0.0
     proc, server_start_s = None, None
     try:
         if url is None:

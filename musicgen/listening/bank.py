@@ -248,18 +248,23 @@ def samples_hash(clip: Clip) -> str:
 def encode_blind_once(clip: Clip, *, store: VoteStore | None = None, key: str | None = None) -> bytes:
     """`audio.encode_blind(clip)`, made once: from this process's cache, else the store's blind encoding of
     the banked clip `key` when its samples are these, else encoded now (and cached)."""
+    return _blind(clip, store=store, key=key)[1]
+
+
+def _blind(clip: Clip, *, store: VoteStore | None = None, key: str | None = None) -> tuple[str, bytes]:
+    """(samples hash, blind MP3) of a clip, as `encode_blind_once` makes it."""
     digest = samples_hash(clip)
     with _ENCODED_LOCK:
         if digest in _ENCODED:
             _ENCODED.move_to_end(digest)
-            return _ENCODED[digest]
+            return digest, _ENCODED[digest]
     stored = store.get_blind(key) if store is not None and key is not None else None
     data = stored[1] if stored is not None and stored[0] == digest else encode_blind(clip)
     with _ENCODED_LOCK:
         _ENCODED[digest] = data
         while len(_ENCODED) > _ENCODED_SIZE:
             _ENCODED.popitem(last=False)
-    return data
+    return digest, data
 
 
 def solo_matched(clip: Clip, seconds: float) -> Clip:
@@ -279,8 +284,7 @@ def _render(store: VoteStore | None, study_id: str, system: str, seed: int, sett
                        soundfont=soundfont_name(soundfont), sample_rate=sample_rate, seconds=clip.duration,
                        render_seconds=time.perf_counter() - started, audio=data)
         if "seconds" in settings:  # its blind MP3 too, from the banked (16-bit) samples a trial will read
-            matched = solo_matched(_from_flac(data, soundfont_name(soundfont)), settings["seconds"])
-            store.put_blind(key, samples_hash(matched), encode_blind_once(matched))
+            store.put_blind(key, *_blind(solo_matched(_from_flac(data, soundfont_name(soundfont)), settings["seconds"])))
     return data
 
 
@@ -314,6 +318,16 @@ def usable_clips(store: VoteStore, spec: StudySpec, system: str, *, soundfont: s
 
 _TOPPING: dict[tuple[str, str], int] = {}  # (study, system) -> clips queued for the bank (this process)
 _TOPPING_LOCK = threading.Lock()
+
+
+def warm(store: VoteStore, spec: StudySpec, *, sample_rate: int, log=lambda *_: None) -> float:
+    """Fill a study's bank now (its clips and their blind MP3s), waiting for it; the seconds it took."""
+    started = time.perf_counter()
+    if bank_size() > 0:
+        log(f"warming the clip bank ({bank_size()} clips per system)")
+        for f in top_up(store, spec, sample_rate=sample_rate):
+            f.result()
+    return time.perf_counter() - started
 
 
 def top_up(store: VoteStore, spec: StudySpec, *, sample_rate: int, soundfont: str | None = None) -> list[Future]:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from musicgen.bench.app_start import stop_server
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -135,12 +137,7 @@ def serve(app_data: Path, script: str | None = None, **extra_env: str):
         wait_healthy(base, proc, START_TIMEOUT, log_path)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_server(proc)
         log.close()
 
 
