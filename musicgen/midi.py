@@ -14,6 +14,7 @@ Times are seconds from the tempo map of all tracks. Writing goes through pretty_
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import struct
@@ -22,7 +23,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
-import pretty_midi
+
+# pretty_midi imports pyfluidsynth, which prints where it found the C library whenever $CI is set: that line
+# would land in our machine-readable stdout (`--json -`, a report a script parses), so it is swallowed here.
+with contextlib.redirect_stdout(io.StringIO()):
+    import pretty_midi
 
 from musicgen.sequence import Note, NoteSequence
 

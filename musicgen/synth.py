@@ -9,7 +9,9 @@ always gives bit-identical samples whatever was rendered before.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import io
 import os
 import threading
 from pathlib import Path
@@ -75,7 +77,8 @@ def resolve_soundfont() -> Path:
 
 def _import_fluidsynth():
     try:
-        import fluidsynth  # loads the FluidSynth C library: a missing one becomes SynthUnavailableError here
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints the library's path when $CI is set (see midi.py)
+            import fluidsynth  # loads the FluidSynth C library: a missing one becomes SynthUnavailableError here
     except ModuleNotFoundError as exc:
         if exc.name != "fluidsynth":
             raise

@@ -251,3 +251,15 @@ def test_explicit_missing_soundfont_is_clear(tmp_path):
 def test_import_never_needs_fluidsynth():
     source = Path(synth.__file__).read_text()
     assert "\nimport fluidsynth" not in source and "\nfrom fluidsynth" not in source
+
+
+def test_importing_the_library_prints_nothing_even_on_ci():
+    # pyfluidsynth prints where it found the C library when $CI is set; on CI that line broke parsed stdout
+    import os
+    import subprocess
+    import sys
+
+    code = "import musicgen.midi, musicgen.synth; musicgen.synth.synth_available()"
+    env = {**os.environ, "CI": "true"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert out == ""
