@@ -1,7 +1,8 @@
 """Training batches from a corpus split, for token representations.
 
 Pieces become one stream `BOS piece EOS BOS piece EOS ...`, the training part augmented by
-transposing into every key that stays in range (as MidiNet did: the chorales are only ~300 pieces).
+transposing into every key that stays in range (as MidiNet did: the chorales are only ~300 pieces), or,
+with `transpose_keys="corpus"`, into keys drawn from the corpus's own (musicgen/keys.py).
 An epoch is the stream cut into non-overlapping windows at a random offset, shuffled, so each token
 teaches once per pass and the loss covers all positions of every window.
 """
@@ -14,17 +15,31 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from musicgen.keys import corpus_key_shifts
 from musicgen.representations.notes import BOS, EOS
 from musicgen.sequence import NoteSequence
 
 TRANSPOSE_RANGE = range(-6, 6)
+TRANSPOSE_KEYS = ("all", "corpus")
 
 
-def piece_tokens(representation, pieces: list[NoteSequence], *, augment: bool) -> list[np.ndarray]:
+def transpositions(pieces: list[NoteSequence], *, augment: bool, keys: str = "all") -> list[list[int]]:
+    """Per piece, the shifts (semitones) its copies get: 0 alone without augmentation; every key in
+    -6..5 (`keys="all"`); or as many copies in keys drawn from the pieces' own (`keys="corpus"`)."""
+    if keys not in TRANSPOSE_KEYS:
+        raise ValueError(f"transpose_keys must be one of {', '.join(TRANSPOSE_KEYS)}, not {keys!r}")
+    if not augment:
+        return [[0] for _ in pieces]
+    if keys == "corpus":
+        return corpus_key_shifts(pieces, copies=len(TRANSPOSE_RANGE))
+    return [list(TRANSPOSE_RANGE) for _ in pieces]
+
+
+def piece_tokens(representation, pieces: list[NoteSequence], *, augment: bool, keys: str = "all") -> list[np.ndarray]:
     out = []
-    for seq in pieces:
+    for seq, shifts in zip(pieces, transpositions(pieces, augment=augment, keys=keys)):
         base = representation.encode(seq)
-        for k in (TRANSPOSE_RANGE if augment else (0,)):
+        for k in shifts:
             t = representation.transpose_tokens(base, k)
             if t is not None:
                 out.append(np.concatenate([[BOS], t, [EOS]]).astype(np.int64))
@@ -38,8 +53,9 @@ class TokenBatches:
     batch_size: int
 
     @classmethod
-    def from_pieces(cls, representation, pieces, *, window: int, batch_size: int, augment: bool) -> "TokenBatches":
-        tokens = piece_tokens(representation, pieces, augment=augment)
+    def from_pieces(cls, representation, pieces, *, window: int, batch_size: int, augment: bool,
+                    keys: str = "all") -> "TokenBatches":
+        tokens = piece_tokens(representation, pieces, augment=augment, keys=keys)
         if not tokens:
             raise ValueError("no pieces to make batches from")
         return cls(np.concatenate(tokens), window, batch_size)

@@ -173,7 +173,7 @@ def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True,
     bar = tqdm(total=total, initial=step, desc=f"train {preset.id}", disable=not (progress and ctx.writes),
                unit="step")
     model.train()
-    stop, running = False, {}
+    stop, out_of_time, running = False, False, {}
     while not stop:
         if t.max_epochs is not None and epoch >= t.max_epochs:
             break
@@ -208,13 +208,16 @@ def train(preset: Preset, *, out_dir: Path | None = None, progress: bool = True,
                     raise TrainingCancelled(f"training {preset.id} was cancelled at step {step}")
             if step % t.eval_every == 0:
                 save_resume_state()  # after the record is in: a resumed history has every record
-            over = bool((max_steps and step >= max_steps) or (max_seconds and elapsed() >= max_seconds))
-            if distributed.any_rank(over, ctx):  # ranks stop together (a wall-clock budget differs per rank)
+            out_of_time = distributed.any_rank(bool(max_seconds and elapsed() >= max_seconds), ctx)
+            # ranks stop together (a wall-clock budget differs per rank)
+            if out_of_time or (max_steps and step >= max_steps):
                 stop = True
                 break
         else:
             epoch += 1
     bar.close()
+    if out_of_time and step % t.eval_every:
+        save_resume_state()  # the clock stopped it between saves: the next run of a chain resumes here, not earlier
 
     model.finish_training()
     valid_loss, test_parts = evaluate(valid_b), evaluate(test_b, parts=True)

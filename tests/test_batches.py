@@ -23,3 +23,15 @@ def test_epoch_covers_windows_once_and_is_seeded():
     again = list(b.epoch(torch.Generator().manual_seed(0)))
     assert all(torch.equal(x, y) for x, y in zip(ep, again))
     assert [x.tolist() for x in b.sequential()] == [x.tolist() for x in b.sequential()]
+
+
+def test_corpus_key_augmentation_makes_as_many_copies_and_refuses_an_unknown_mode():
+    import pytest
+
+    from musicgen.batches import transpositions
+
+    pieces = toy_corpus().subset("train")
+    assert len(piece_tokens(REP, pieces, augment=True, keys="corpus")) == 12 * len(pieces)
+    assert transpositions(pieces, augment=False, keys="corpus") == [[0]] * len(pieces)
+    with pytest.raises(ValueError, match="transpose_keys"):
+        transpositions(pieces, augment=True, keys="some")

@@ -51,7 +51,7 @@ class MusicModel(nn.Module):
         """Pieces → an object with `epoch(generator)`, `sequential()`, `examples_per_epoch()` and
         `describe()`. Token families use windows of the token stream; others override this."""
         return TokenBatches.from_pieces(representation, pieces, window=window or train.window,
-                                        batch_size=train.batch_size, augment=augment)
+                                        batch_size=train.batch_size, augment=augment, keys=train.transpose_keys)
 
     def loss(self, batch) -> dict[str, torch.Tensor]:
         """{'loss': scalar tensor to minimise, other parts...}."""

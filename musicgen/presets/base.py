@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import dataclass, field, fields, replace
 
+from musicgen.batches import TRANSPOSE_KEYS
 from musicgen.models import MODELS
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -28,10 +29,16 @@ class TrainConfig:
     log_every: int = 25
     grad_clip: float | None = 1.0
     augment_transpose: bool = True
+    transpose_keys: str = "all"  # with augment_transpose: "all" keys in range, or "corpus": the corpus's own keys
     lr_decay: bool = True  # cosine decay to 10 % over max_steps
     seed: int = 0
     device: str = "auto"
     threads: int | None = None  # torch intra-op threads; None = torch's default
+
+    def __post_init__(self) -> None:
+        if self.transpose_keys not in TRANSPOSE_KEYS:
+            raise PresetError(f"transpose_keys must be 'all' (every key in range) or 'corpus' (the corpus's own "
+                              f"keys), not {self.transpose_keys!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
