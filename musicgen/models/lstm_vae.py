@@ -68,6 +68,12 @@ class LSTMVAEConfig:
     # evaluation's classifier 98 % of the time (durations a 16th short, polyphony 3.78 vs 4.03); decoded
     # this way, 47 % (real vs real: 36 %).
     restrike: bool = False
+    # Decode a note that stops one 16th before another note begins within an octave of it, while no note
+    # begins as it stops, as lasting up to that note (legato: a chorale voice does not rest for one 16th on its
+    # way to the next note). Measured: real chorales through the roll and back are unchanged by it (C2ST
+    # 0.488 either way); the shipped model's clips lose a third of their dotted-eighth notes and their
+    # C2ST falls from 0.93-0.98 to 0.93-0.945 over three sets of 64 seeds.
+    legato: bool = False
 
 
 class LSTMVAE(RollVAE):
@@ -75,7 +81,7 @@ class LSTMVAE(RollVAE):
     Config = LSTMVAEConfig
     toy_config = {"steps": 16, "pitch_low": 48, "keys": 40, "latent": 4, "hidden": 24, "encoder_layers": 1,
                   "decoder_layers": 2, "dropout": 0.0, "kl_warmup": 10, "latent_norm": 1.0, "frame_dropout": 0.3,
-                   "phase": 4, "frame_ar": 16, "restrike": True}
+                   "phase": 4, "frame_ar": 16, "restrike": True, "legato": True}
     toy_train = {"window": 16}
 
     def __init__(self, *, config: LSTMVAEConfig, representation):
@@ -127,7 +133,10 @@ class LSTMVAE(RollVAE):
 
     def notes_of(self, frames: torch.Tensor, *, qpm: float, name: str = "", program: int = 0) -> NoteSequence:
         seq = super().notes_of(frames, qpm=qpm, name=name, program=program)
-        return rejoin_repeated_notes(seq, self.representation.step_seconds(qpm)) if self.config.restrike else seq
+        step = self.representation.step_seconds(qpm)
+        if self.config.restrike:
+            seq = rejoin_repeated_notes(seq, step)
+        return close_one_step_holes(seq, step) if self.config.legato else seq
 
     def _phases(self, steps: int) -> torch.Tensor:
         """(steps, phase) one-hot of each frame's place in the beat (a window starts on a beat)."""
@@ -224,3 +233,18 @@ def rejoin_repeated_notes(seq: NoteSequence, step: float) -> NoteSequence:
                 n = Note(pitch=n.pitch, velocity=n.velocity, start=n.start, end=after.start)
             notes.append(n)
     return dataclasses.replace(seq, notes=tuple(notes))  # the sequence sorts them
+
+
+def close_one_step_holes(seq: NoteSequence, step: float, *, max_interval: int = 12) -> NoteSequence:
+    """Each note that ends one grid step before an onset within `max_interval` semitones of it, with no onset
+    at its own end, is lengthened to that onset (the `legato` decoding)."""
+    onsets: dict[int, list[int]] = {}
+    for n in seq.notes:
+        onsets.setdefault(round(n.start / step), []).append(n.pitch)
+    notes = []
+    for n in seq.notes:
+        end = round(n.end / step)
+        if end not in onsets and any(abs(p - n.pitch) <= max_interval for p in onsets.get(end + 1, ())):
+            n = Note(pitch=n.pitch, velocity=n.velocity, start=n.start, end=round((end + 1) * step, 6))
+        notes.append(n)
+    return dataclasses.replace(seq, notes=tuple(notes))

@@ -118,9 +118,40 @@ def test_restrike_decoding_is_what_the_model_plays():
     seq = model.notes_of(frames, qpm=100.0)
     step = model.representation.step_seconds(100.0)
     assert [(round(n.start / step), round(n.end / step)) for n in seq.notes] == [(0, 4), (4, 8)]
-    plain, _ = vae_checks.toy_model(FAMILY, restrike=False)
+    plain, _ = vae_checks.toy_model(FAMILY, restrike=False, legato=False)
     assert [(round(n.start / step), round(n.end / step)) for n in plain.notes_of(frames, qpm=100.0).notes] == \
         [(0, 3), (4, 8)]
+
+
+def test_legato_decoding_closes_a_one_step_hole_before_a_nearby_note_only():
+    from musicgen.models.lstm_vae import close_one_step_holes
+    from musicgen.sequence import Note, NoteSequence
+
+    step = PianoRoll().step_seconds(100.0)
+
+    def seq(*spans):
+        return NoteSequence(notes=tuple(Note(pitch=p, velocity=80, start=round(a * step, 6), end=round(b * step, 6))
+                                        for p, a, b in spans), qpm=100.0)
+
+    def spans(s):
+        return sorted((n.pitch, round(n.start / step), round(n.end / step)) for n in s.notes)
+
+    # 60 and 72 stop at 3, and 62 starts at 4 (2 and 10 semitones away): both joined to it. 40 stops at 6 and
+    # nothing starts at 7: a rest stays a rest.
+    closed = close_one_step_holes(seq((60, 0, 3), (62, 4, 8), (72, 0, 3), (40, 0, 6), (41, 8, 9)), step)
+    assert spans(closed) == [(40, 0, 6), (41, 8, 9), (60, 0, 4), (62, 4, 8), (72, 0, 4)]
+    # A note that stops where another begins is a chord change, not a hole.
+    chord_change = seq((60, 0, 3), (55, 3, 8), (64, 4, 8))
+    assert spans(close_one_step_holes(chord_change, step)) == spans(chord_change)
+    # The next note is more than an octave away: another voice.
+    other_voice = seq((84, 0, 3), (71, 4, 6), (60, 0, 8))
+    assert spans(close_one_step_holes(other_voice, step)) == spans(other_voice)
+    model, _ = vae_checks.toy_model(FAMILY, restrike=False, legato=True)
+    frames = torch.zeros(8, model.config.keys)
+    frames[0:3, 5] = 1
+    frames[4:8, 7] = 1
+    assert spans(model.notes_of(frames, qpm=100.0)) == [(model.config.pitch_low + 5, 0, 4),
+                                                         (model.config.pitch_low + 7, 4, 8)]
 
 
 def test_hold_init_starts_from_held_notes():
