@@ -23,12 +23,12 @@ def shipped() -> list[Card]:
 
 def test_picker_plays_the_best_evaluated_note_models(shipped):
     chosen = kiosk.candidates(shipped)
-    assert [c.id for c in chosen] == ["transformer", "B-lstm", "A-lstm"]  # by overlap_mean, note models only
+    assert [c.id for c in chosen] == ["transformer-large", "transformer", "B-lstm"]  # by overlap_mean, note models only
     assert all(c.representation.name == "notes" and kiosk.score(c) is not None for c in chosen)
     rng = random.Random(0)
     picks = [kiosk.pick(shipped, turn, rng) for turn in range(6)]
-    assert [p.model for p in picks] == ["transformer", "B-lstm", "A-lstm"] * 2  # they take turns
-    assert picks[0].title == "Small Music Transformer"
+    assert [p.model for p in picks] == ["transformer-large", "transformer", "B-lstm"] * 2  # they take turns
+    assert picks[0].title == "Music Transformer (large)"
     for p in picks:
         p.request.validate()
         assert 0.9 <= p.request.temperature <= 1.0
@@ -69,11 +69,11 @@ def test_kiosk_screen_plays_a_piece():
     assert "Where to go next" not in "\n".join(h.value for h in at.header)  # not the home page
     _button(at).click().run()
     assert not at.exception
-    assert "Small Music Transformer" in _texts(at)  # the best model goes first
+    assert "Music Transformer (large)" in _texts(at)  # the best model goes first
     assert at.get("plotly_chart")  # the piano roll
     assert ui_kiosk.CALM not in _texts(at)
     _button(at).click().run()
-    assert "Small next-note LSTM" in _texts(at)  # the next press: the next model
+    assert "Small Music Transformer" in _texts(at)  # the next press: the next model
 
 
 def test_kiosk_recovers_from_errors(monkeypatch):

@@ -77,7 +77,7 @@ def test_precompute_refuses_bad_seeds_and_non_models(toy_home, capsys):
     assert "not a checkpoint" in capsys.readouterr().err
 
 
-SHIPPED_WITH_CLIPS = ("D-classifier-ascent", "transformer", "A-lstm", "B-lstm", "D-lstm-vae")
+SHIPPED_WITH_CLIPS = ("D-classifier-ascent", "transformer", "transformer-large", "A-lstm", "B-lstm", "D-lstm-vae")
 
 
 @pytest.mark.parametrize("checkpoint_id", SHIPPED_WITH_CLIPS)
