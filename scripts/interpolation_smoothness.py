@@ -31,8 +31,6 @@ from musicgen.metrics import feature_matrix, feature_table  # noqa: E402
 from musicgen.sequence import opening  # noqa: E402
 from musicgen.systems import load_system_model  # noqa: E402
 
-WINDOW_SECONDS = 9.6  # the shipped VAEs' window: 64 sixteenths at 100 beats per minute
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -43,9 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     runtime.configure("sample")
     checkpoint = load_system_model(args.model)
     corpus = load_corpus(checkpoint.card.training.corpus)
-    real = [opening(p, WINDOW_SECONDS) for p in corpus.subset("test")]
-    morphs = [checkpoint.model.interpolate(corpus.subset("test")[2 * i], corpus.subset("test")[2 * i + 1],
-                                           args.steps) for i in range(args.pairs)]
+    model, held_out = checkpoint.model, corpus.subset("test")
+    # Real openings as long as one morph step: the model's window (64 sixteenths at 100 bpm = 9.6 s shipped).
+    window_seconds = model.config.steps * model.representation.step_seconds(model.representation.config.qpm)
+    real = [opening(p, window_seconds) for p in held_out]
+    morphs = [model.interpolate(held_out[2 * i], held_out[2 * i + 1], args.steps) for i in range(args.pairs)]
     # One scale for real openings and morph steps alike: each feature's spread over both sets together (over
     # the real openings alone a feature they all share, four voices at once, would make any step look far).
     table = feature_matrix(feature_table(real + [s for m in morphs for s in m]))
